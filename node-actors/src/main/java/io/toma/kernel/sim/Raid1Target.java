@@ -74,8 +74,13 @@ final class Raid1Target implements DmTarget {
     }
     List<String> params = args.subList(position, position + paramCount);
     position += paramCount;
+    // Like raid_ctr: the device count right after the parameters is read before the parameters
+    // are parsed, bounded by what is left, so a wrong #params mostly fails here.
     int deviceCount = number(args, position++, "Cannot understand number of raid devices parameters");
-    if (deviceCount < 1 || args.size() - position != 2 * deviceCount) {
+    if (deviceCount < 1 || deviceCount > (args.size() - position) / 2) {
+      throw new ConstructorError("Cannot understand number of raid devices parameters");
+    }
+    if (args.size() - position != 2 * deviceCount) {
       throw new ConstructorError("Invalid number of supplied raid devices");
     }
     if (params.isEmpty()) {
