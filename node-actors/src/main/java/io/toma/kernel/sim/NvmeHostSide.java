@@ -121,7 +121,11 @@ final class NvmeHostSide {
         return Optional.empty();
       }
       long now = clock.nowNanos();
-      boolean waitable = !gone && subsystem.controllers.values().stream().anyMatch(c -> c.mayComeBack(now));
+      // A live path whose target dropped the namespace does not count: the kernel removes the
+      // namespace from that path (and the head once no path has it), so I/O fails.
+      boolean waitable = !gone && subsystem.controllers.values().stream().anyMatch(c -> c.live()
+          ? fabric.namespaceSize(nodeId, c.connection, nsid).isPresent()
+          : c.mayComeBack(now));
       return Optional.of(waitable
           ? new IoResult.Retry(path() + ": no usable path - requeuing I/O")
           : new IoResult.Error(path() + ": no available path - failing I/O"));

@@ -327,6 +327,13 @@ final class Raid1Target implements DmTarget {
 
   @Override
   public void activate(long nowNanos) {
+    // Re-read the superblocks: the table loaded earlier may have been swapped in after the old
+    // table recorded more failures; the kernel, too, assembles the set when it resumes.
+    try {
+      assemble();
+    } catch (ConstructorError alreadyCheckedAtLoad) {
+      // keep the state decided when the table was loaded
+    }
     active = true;
     lastTickNanos = nowNanos;
     events++;

@@ -158,9 +158,12 @@ public final class SimFabric implements FabricEndpoint {
   }
 
   private Optional<IoResult> refuseIo(String fromNode, FabricConnection c, int nsid, long offset, long length) {
+    if (exported(fromNode, c).isEmpty()) {
+      return Optional.of(new IoResult.Retry("path to " + c.subsystemNqn() + " lost: requeuing I/O"));
+    }
     Optional<NvmetTarget.Namespace> ns = namespace(fromNode, c, nsid);
     if (ns.isEmpty()) {
-      return Optional.of(new IoResult.Retry("path to " + c.subsystemNqn() + " lost: requeuing I/O"));
+      return Optional.of(new IoResult.Error("namespace " + nsid + " of " + c.subsystemNqn() + " is gone"));
     }
     AnaState ana = anaState(fromNode, c, nsid).orElse(AnaState.INACCESSIBLE);
     if (ana != AnaState.OPTIMIZED && ana != AnaState.NON_OPTIMIZED) {

@@ -35,6 +35,7 @@ public final class SimKernel implements Kernel {
   @Override
   public void apply(KernelOp op) throws KernelException {
     KernelTwin twin = live();
+    OpSanity.check(op);
     try {
       twin.apply(op);
     } finally {

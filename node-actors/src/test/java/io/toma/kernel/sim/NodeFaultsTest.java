@@ -142,4 +142,25 @@ class NodeFaultsTest {
     assertInstanceOf(IoResult.Error.class, stack.host.read(VOLUME_NQN, 0, 4096));
     assertTrue(stack.status("c1", legName(0)).startsWith("0 24576 raid raid1 2 aD "), stack.status("c1", legName(0)));
   }
+
+  @Test
+  void aNamespaceRemovedUnderAConnectedControllerFailsItsIoInsteadOfHanging() throws Exception {
+    VolumeStack stack = VolumeStack.built(VolumeStack.QUEUEING);
+    Slice member = LEGS.get(0).get(0);
+
+    stack.kernel(member.node()).apply(new KernelOp.NamespaceRemove(member.nqn(), 1));
+
+    ok(stack.host.write(VOLUME_NQN, 0, pattern(3, 4096)));
+    assertEquals("0 24576 raid raid1 2 DA 24576/24576 idle 0 0 -", stack.status("c1", legName(0)));
+  }
+
+  @Test
+  void aNameThatCannotBeAConfigfsDirectoryIsRefusedBeforeAnythingChanges() throws Exception {
+    VolumeStack stack = new VolumeStack(SimCluster.create(), VolumeStack.FAST_FAIL);
+
+    assertThrows(KernelException.class, () -> stack.kernel("c1").apply(new KernelOp.HostCreate("../etc")));
+    assertThrows(KernelException.class, () -> stack.kernel("c1").apply(new KernelOp.DmRemove("a b")));
+
+    assertEquals(KernelState.empty(), stack.kernel("c1").read());
+  }
 }
