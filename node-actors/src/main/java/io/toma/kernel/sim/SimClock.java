@@ -29,7 +29,7 @@ public final class SimClock {
   private final List<Timed> listeners = new ArrayList<>();
   private long nowNanos;
 
-  public long nowNanos() {
+  public synchronized long nowNanos() {
     return nowNanos;
   }
 
@@ -37,12 +37,12 @@ public final class SimClock {
     return Duration.ofNanos(nowNanos);
   }
 
-  public void register(Timed listener) {
+  public synchronized void register(Timed listener) {
     listeners.add(listener);
   }
 
   /** Moves time forward by {@code step}, waking every listener at each of its deadlines. */
-  public void advance(Duration step) {
+  public synchronized void advance(Duration step) {
     if (step.isNegative()) {
       throw new IllegalArgumentException("time does not go backwards: " + step);
     }

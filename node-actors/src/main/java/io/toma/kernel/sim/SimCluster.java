@@ -69,13 +69,15 @@ public final class SimCluster {
   }
 
   public SimNode addNode(String nodeId, String fabricAddress) {
-    if (nodes.containsKey(nodeId)) {
-      throw new IllegalArgumentException("node " + nodeId + " exists");
+    synchronized (clock) {
+      if (nodes.containsKey(nodeId)) {
+        throw new IllegalArgumentException("node " + nodeId + " exists");
+      }
+      SimNode node = new SimNode(this, nodeId, fabricAddress);
+      fabric.add(node);
+      nodes.put(nodeId, node);
+      return node;
     }
-    SimNode node = new SimNode(this, nodeId, fabricAddress);
-    fabric.add(node);
-    nodes.put(nodeId, node);
-    return node;
   }
 
   /** A node acting as an NVMe-oF host (initiator) with its own host NQN. */
@@ -89,15 +91,19 @@ public final class SimCluster {
   }
 
   public SimNode node(String nodeId) {
-    SimNode node = nodes.get(nodeId);
-    if (node == null) {
-      throw new IllegalArgumentException("no node " + nodeId);
+    synchronized (clock) {
+      SimNode node = nodes.get(nodeId);
+      if (node == null) {
+        throw new IllegalArgumentException("no node " + nodeId);
+      }
+      return node;
     }
-    return node;
   }
 
   public List<SimNode> nodes() {
-    return List.copyOf(nodes.values());
+    synchronized (clock) {
+      return List.copyOf(nodes.values());
+    }
   }
 
   public SimClock clock() {
@@ -110,59 +116,86 @@ public final class SimCluster {
 
   /** Moves simulated time; resyncs progress, reconnects and ctrl-loss timeouts fire on the way. */
   public void advance(Duration step) {
-    clock.advance(step);
+    synchronized (clock) {
+      clock.advance(step);
+    }
   }
 
   // ---- faults ----
 
   /** The disk fails every I/O and disappears from its node's block devices; for good. */
   public void killDisk(String nodeId, String diskId) {
-    node(nodeId).disk(diskId).die();
+    synchronized (clock) {
+      node(nodeId).disk(diskId).die();
+    }
   }
 
   /** Every I/O on the disk reports this extra latency (zero heals it). */
   public void slowDisk(String nodeId, String diskId, Duration extraLatency) {
-    node(nodeId).disk(diskId).setExtraLatency(extraLatency);
+    synchronized (clock) {
+      node(nodeId).disk(diskId).setExtraLatency(extraLatency);
+    }
   }
 
   /** Cuts both directions between two nodes. */
   public void cutLink(String a, String b) {
-    fabric.cut(a, b);
-    fabric.cut(b, a);
-    afterChange();
+    synchronized (clock) {
+      fabric.cut(a, b);
+      fabric.cut(b, a);
+      afterChange();
+    }
   }
 
   /** Cuts one direction only (packets from {@code from} to {@code to} are lost). */
   public void cutLinkOneWay(String from, String to) {
-    fabric.cut(from, to);
-    afterChange();
+    synchronized (clock) {
+      fabric.cut(from, to);
+      afterChange();
+    }
   }
 
   /** Heals both directions; controllers come back at their next reconnect attempt. */
   public void healLink(String a, String b) {
-    fabric.heal(a, b);
-    fabric.heal(b, a);
-    afterChange();
+    synchronized (clock) {
+      fabric.heal(a, b);
+      fabric.heal(b, a);
+      afterChange();
+    }
   }
 
   public void healLinkOneWay(String from, String to) {
-    fabric.heal(from, to);
-    afterChange();
+    synchronized (clock) {
+      fabric.heal(from, to);
+      afterChange();
+    }
   }
 
   /** The node's kernel stops answering: its targets are unreachable, its kernel calls throw. */
   public void crash(String nodeId) {
-    node(nodeId).crash();
-    afterChange();
+    synchronized (clock) {
+      node(nodeId).crash();
+      afterChange();
+    }
   }
 
   /** The node boots again with no kernel objects at all; its disks and their data are kept. */
   public void restart(String nodeId) {
-    node(nodeId).restart();
-    afterChange();
+    synchronized (clock) {
+      node(nodeId).restart();
+      afterChange();
+    }
   }
 
   // ---- internals ----
+
+  /**
+   * One lock for the whole simulated world (the clock's monitor): node agents may call their
+   * kernels from several dispatcher threads at once, and every call may touch other nodes.
+   * Holding it, nothing else runs; the order of calls stays the caller's to make deterministic.
+   */
+  Object lock() {
+    return clock;
+  }
 
   KernelTwin newTwin(SimNode node) {
     return new KernelTwin(node, fabric, clock, raidBandwidth);

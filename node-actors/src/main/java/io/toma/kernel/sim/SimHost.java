@@ -39,8 +39,10 @@ public final class SimHost {
 
   public void connect(String subsystemNqn, String address, int serviceId, ConnectTimeouts timeouts)
       throws KernelException {
-    node.kernel().apply(new KernelOp.Connect(
-        new FabricConnection(subsystemNqn, "tcp", address, serviceId, hostNqn, timeouts)));
+    synchronized (node.cluster().lock()) {
+      node.kernel().apply(new KernelOp.Connect(
+          new FabricConnection(subsystemNqn, "tcp", address, serviceId, hostNqn, timeouts)));
+    }
   }
 
   public void disconnect(String subsystemNqn) throws KernelException {
@@ -49,21 +51,29 @@ public final class SimHost {
 
   /** Writes through the multipath head of the volume's namespace 1. */
   public IoResult write(String subsystemNqn, long offset, byte[] data) {
-    return head(subsystemNqn).map(h -> h.write(offset, data)).orElseGet(() -> noDevice(subsystemNqn));
+    synchronized (node.cluster().lock()) {
+      return head(subsystemNqn).map(h -> h.write(offset, data)).orElseGet(() -> noDevice(subsystemNqn));
+    }
   }
 
   public IoResult read(String subsystemNqn, long offset, int length) {
-    return head(subsystemNqn).map(h -> h.read(offset, length)).orElseGet(() -> noDevice(subsystemNqn));
+    synchronized (node.cluster().lock()) {
+      return head(subsystemNqn).map(h -> h.read(offset, length)).orElseGet(() -> noDevice(subsystemNqn));
+    }
   }
 
   /** The controller (nvmeN) the volume's I/O goes to now, if any path is usable. */
   public Optional<String> activePath(String subsystemNqn) {
-    return head(subsystemNqn).flatMap(NvmeHostSide.Head::currentPath).map(c -> "nvme" + c.instance);
+    synchronized (node.cluster().lock()) {
+      return head(subsystemNqn).flatMap(NvmeHostSide.Head::currentPath).map(c -> "nvme" + c.instance);
+    }
   }
 
   /** The head block device (e.g. /dev/nvme2n1), if connected. */
   public Optional<String> devicePath(String subsystemNqn) {
-    return head(subsystemNqn).map(NvmeHostSide.Head::path);
+    synchronized (node.cluster().lock()) {
+      return head(subsystemNqn).map(NvmeHostSide.Head::path);
+    }
   }
 
   private Optional<NvmeHostSide.Head> head(String subsystemNqn) {

@@ -29,42 +29,54 @@ public final class SimKernel implements Kernel {
 
   @Override
   public KernelState read() throws KernelException {
-    return live().read();
+    synchronized (node.cluster().lock()) {
+      return live().read();
+    }
   }
 
   @Override
   public void apply(KernelOp op) throws KernelException {
-    KernelTwin twin = live();
-    OpSanity.check(op);
-    try {
-      twin.apply(op);
-    } finally {
-      node.cluster().afterChange();
+    synchronized (node.cluster().lock()) {
+      KernelTwin twin = live();
+      OpSanity.check(op);
+      try {
+        twin.apply(op);
+      } finally {
+        node.cluster().afterChange();
+      }
     }
   }
 
   @Override
   public List<BlockDeviceInfo> blockDevices(List<String> devicePaths) throws KernelException {
-    return live().blockDevices(devicePaths);
+    synchronized (node.cluster().lock()) {
+      return live().blockDevices(devicePaths);
+    }
   }
 
   /** Reads a block device of this node directly (a path, major:minor or symbolic reference). */
   public IoResult readDevice(String device, long offset, int length) {
-    Optional<SimBlockDevice> target = node.isUp() ? node.twin().device(device) : Optional.empty();
-    return target.map(d -> d.read(offset, length))
-        .orElseGet(() -> new IoResult.Error("no such device on " + node.id() + ": " + device));
+    synchronized (node.cluster().lock()) {
+      Optional<SimBlockDevice> target = node.isUp() ? node.twin().device(device) : Optional.empty();
+      return target.map(d -> d.read(offset, length))
+          .orElseGet(() -> new IoResult.Error("no such device on " + node.id() + ": " + device));
+    }
   }
 
   /** Writes a block device of this node directly. */
   public IoResult writeDevice(String device, long offset, byte[] data) {
-    Optional<SimBlockDevice> target = node.isUp() ? node.twin().device(device) : Optional.empty();
-    return target.map(d -> d.write(offset, data))
-        .orElseGet(() -> new IoResult.Error("no such device on " + node.id() + ": " + device));
+    synchronized (node.cluster().lock()) {
+      Optional<SimBlockDevice> target = node.isUp() ? node.twin().device(device) : Optional.empty();
+      return target.map(d -> d.write(offset, data))
+          .orElseGet(() -> new IoResult.Error("no such device on " + node.id() + ": " + device));
+    }
   }
 
   /** For each host-side subsystem NQN, the controller its I/O goes to now (like nvme list-subsys). */
   public Map<String, String> activePaths() throws KernelException {
-    return live().host().activePaths();
+    synchronized (node.cluster().lock()) {
+      return live().host().activePaths();
+    }
   }
 
   private KernelTwin live() throws KernelException {

@@ -40,12 +40,14 @@ public final class SimNode {
   }
 
   public SimDisk addDisk(String diskId, String path, long sizeBytes) {
-    if (diskById(diskId).isPresent() || disks.stream().anyMatch(d -> d.path().equals(path))) {
-      throw new IllegalArgumentException("node " + id + " already has disk " + diskId + " or path " + path);
+    synchronized (cluster.lock()) {
+      if (diskById(diskId).isPresent() || disks.stream().anyMatch(d -> d.path().equals(path))) {
+        throw new IllegalArgumentException("node " + id + " already has disk " + diskId + " or path " + path);
+      }
+      SimDisk disk = new SimDisk(diskId, path, sizeBytes);
+      disks.add(disk);
+      return disk;
     }
-    SimDisk disk = new SimDisk(diskId, path, sizeBytes);
-    disks.add(disk);
-    return disk;
   }
 
   public List<SimDisk> disks() {

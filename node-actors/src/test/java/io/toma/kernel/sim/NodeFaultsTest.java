@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 class NodeFaultsTest {
 
   private static SimKernel simKernel(VolumeStack stack, String node) {
-    return stack.cluster.node(node).kernel();
+    return stack.kernel(node);
   }
 
   @Test
@@ -162,5 +162,28 @@ class NodeFaultsTest {
     assertThrows(KernelException.class, () -> stack.kernel("c1").apply(new KernelOp.DmRemove("a b")));
 
     assertEquals(KernelState.empty(), stack.kernel("c1").read());
+  }
+
+  @Test
+  void controllerNumbersAreReusedLowestFirstSoDevicesMustBeFoundByUuid() throws Exception {
+    VolumeStack stack = new VolumeStack(SimCluster.create(), VolumeStack.FAST_FAIL);
+    Slice a = LEGS.get(0).get(0);
+    Slice b = LEGS.get(0).get(1);
+    Slice c = LEGS.get(1).get(1);
+    for (Slice slice : java.util.List.of(a, b, c)) {
+      stack.exportSlice(slice, "c1");
+    }
+    stack.attachMember("c1", a);
+    stack.attachMember("c1", b);
+    stack.kernel("c1").apply(new KernelOp.DmRemove(VolumeStack.meta(a)));
+    stack.kernel("c1").apply(new KernelOp.DmRemove(VolumeStack.data(a)));
+    stack.kernel("c1").apply(new KernelOp.Disconnect(a.nqn()));
+
+    stack.attachMember("c1", c);
+
+    var controllers = stack.kernel("c1").read().controllers();
+    assertEquals(java.util.List.of("nvme0", "nvme1"), controllers.stream().map(x -> x.device()).toList());
+    assertEquals(c.nqn(), controllers.get(0).subsystemNqn());
+    assertEquals(java.util.Map.of(c.uuid(), "/dev/nvme0n1"), controllers.get(0).namespaceDevicesByUuid());
   }
 }

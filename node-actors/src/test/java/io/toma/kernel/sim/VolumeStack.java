@@ -95,7 +95,7 @@ final class VolumeStack {
     return NQN_PREFIX + controller;
   }
 
-  Kernel kernel(String node) {
+  SimKernel kernel(String node) {
     return cluster.node(node).kernel();
   }
 
