@@ -35,6 +35,9 @@ sealed interface DmTarget permits LinearTarget, StripedTarget, ErrorTarget, Raid
   /** The table became live (at resume). */
   default void activate(long nowNanos) {}
 
+  /** A resume without a new table (dm-raid takes it to re-add members that are reachable again). */
+  default void resumedInPlace(long nowNanos) {}
+
   /** The table was swapped out or its device removed. */
   default void deactivate() {}
 

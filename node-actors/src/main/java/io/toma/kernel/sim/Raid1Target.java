@@ -340,6 +340,37 @@ final class Raid1Target implements DmTarget {
     writeSuperblocks();
   }
 
+  /**
+   * Like dm-raid's attempt_restore_of_faulty_devices on a second resume: a dead member whose
+   * metadata device answers again is taken back and recovered from an in-sync member.
+   */
+  @Override
+  public void resumedInPlace(long nowNanos) {
+    boolean restored = false;
+    for (int slot = 0; slot < members.size(); slot++) {
+      if (health[slot] != Health.DEAD) {
+        continue;
+      }
+      Optional<DevRef> meta = members.get(slot).meta();
+      SimBlockDevice probe = meta.isPresent() ? meta.get().device() : members.get(slot).data().device();
+      if (probe.read(0, RaidSuperblock.SIZE) instanceof IoResult.Ok) {
+        health[slot] = Health.RECOVERING;
+        restored = true;
+      }
+    }
+    if (restored) {
+      if (action == Action.IDLE) {
+        action = Action.RECOVER;
+        syncPosition = 0;
+      } else if (action == Action.RECOVER) {
+        syncPosition = 0; // the restored member needs everything
+      }
+      lastTickNanos = nowNanos;
+      events++;
+      writeSuperblocks();
+    }
+  }
+
   @Override
   public void deactivate() {
     active = false;

@@ -59,6 +59,8 @@ final class SimDmDevice implements SimBlockDevice {
       live = inactive.get();
       inactive = Optional.empty();
       live.forEach(segment -> segment.target().activate(nowNanos));
+    } else {
+      live.forEach(segment -> segment.target().resumedInPlace(nowNanos));
     }
     suspended = false;
   }

@@ -303,4 +303,46 @@ class WholeStackTest {
     assertTrue(c1.read().controllers().stream().allMatch(c -> c.state().equals("connecting")),
         "the fenced controller cannot reconnect to its legs");
   }
+
+  @Test
+  void aMemberBackWithinTheGraceWindowIsReAddedByAResumeAndResynced() throws Exception {
+    VolumeStack stack = VolumeStack.built(VolumeStack.FAST_FAIL);
+    stack.cluster.cutLink("c1", "d1");
+    writePattern(stack.host, 14); // d1's member misses this write
+    assertEquals("0 24576 raid raid1 2 DA 24576/24576 idle 0 0 -", stack.status("c1", legName(0)));
+
+    stack.cluster.healLink("c1", "d1");
+    stack.cluster.advance(Duration.ofSeconds(1)); // reconnects before ctrl-loss-tmo
+    assertEquals("0 24576 raid raid1 2 DA 24576/24576 idle 0 0 -", stack.status("c1", legName(0)),
+        "raid1 does not take a member back by itself");
+    stack.kernel("c1").apply(new KernelOp.DmSuspend(legName(0), false));
+    stack.kernel("c1").apply(new KernelOp.DmResume(legName(0)));
+
+    assertEquals("0 24576 raid raid1 2 aA 0/24576 recover 0 0 -", stack.status("c1", legName(0)));
+    stack.cluster.advance(Duration.ofSeconds(1));
+    assertEquals("0 24576 raid raid1 2 AA 24576/24576 idle 0 0 -", stack.status("c1", legName(0)));
+    Slice back = LEGS.get(0).get(0);
+    long dataOffset = (back.index() * VolumeStack.SLICE + VolumeStack.META) * 512;
+    assertArrayEquals(java.util.Arrays.copyOf(pattern(14, 1 << 20), 64 << 10),
+        ok(stack.kernel(back.node()).readDevice("/dev/nullb0", dataOffset, 64 << 10)), "the missed write was resynced");
+  }
+
+  @Test
+  void reloadingTheSameTableAfterAMemberCameBackResyncsItFromItsStaleSuperblock() throws Exception {
+    VolumeStack stack = VolumeStack.built(VolumeStack.FAST_FAIL);
+    stack.cluster.cutLink("c1", "d1");
+    writePattern(stack.host, 15);
+    stack.cluster.healLink("c1", "d1");
+    stack.cluster.advance(Duration.ofSeconds(1));
+
+    stack.kernel("c1").apply(new KernelOp.DmReload(legName(0), List.of(VolumeStack.raid1(LEGS.get(0), Optional.empty()))));
+    stack.kernel("c1").apply(new KernelOp.DmSuspend(legName(0), false));
+    stack.kernel("c1").apply(new KernelOp.DmResume(legName(0)));
+
+    assertEquals("0 24576 raid raid1 2 aA 0/24576 recover 0 0 -", stack.status("c1", legName(0)));
+    stack.cluster.advance(Duration.ofSeconds(1));
+    assertEquals("0 24576 raid raid1 2 AA 24576/24576 idle 0 0 -", stack.status("c1", legName(0)));
+    stack.cluster.killDisk("d2", "disk0");
+    assertPattern(stack.host, 15);
+  }
 }
