@@ -1,0 +1,34 @@
+package io.toma.kernel.sim;
+
+import io.toma.kernel.DesiredState.AnaState;
+import io.toma.kernel.DesiredState.FabricConnection;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/** What a node's NVMe-oF host side sees of the fabric: the targets behind its connections. */
+interface FabricEndpoint {
+
+  record RemoteNamespace(int nsid, String uuid) {}
+
+  /** Empty when a connect from {@code fromNode} would be accepted now, else the errno text. */
+  Optional<String> connectRefusal(String fromNode, FabricConnection connection);
+
+  /** An established association survives (node, links both ways, port listening, subsystem linked). */
+  boolean associationUp(String fromNode, FabricConnection connection);
+
+  /** A controller id from the target subsystem's range, unused by any live controller. */
+  OptionalInt allocateCntlid(String fromNode, FabricConnection connection);
+
+  List<RemoteNamespace> namespaces(String fromNode, FabricConnection connection);
+
+  Optional<AnaState> anaState(String fromNode, FabricConnection connection, int nsid);
+
+  Optional<Long> namespaceSize(String fromNode, FabricConnection connection, int nsid);
+
+  IoResult read(String fromNode, FabricConnection connection, int nsid, long offset, int length);
+
+  IoResult write(String fromNode, FabricConnection connection, int nsid, long offset, byte[] data);
+
+  long nextData(String fromNode, FabricConnection connection, int nsid, long from);
+}
