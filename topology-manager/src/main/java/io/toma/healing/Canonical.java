@@ -5,7 +5,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
-import java.util.SortedSet;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -17,22 +17,22 @@ import java.util.TreeSet;
 final class Canonical {
   private Canonical() {}
 
-  static <T extends Comparable<T>> SortedSet<T> set(Collection<T> items) {
+  static <T extends Comparable<T>> Set<T> set(Collection<T> items) {
     return Collections.unmodifiableSortedSet(new TreeSet<>(items));
   }
 
   @SafeVarargs
-  static <T extends Comparable<T>> SortedSet<T> setOf(T... items) {
+  static <T extends Comparable<T>> Set<T> setOf(T... items) {
     return set(List.of(items));
   }
 
-  static <T extends Comparable<T>> SortedSet<T> plus(SortedSet<T> set, T item) {
+  static <T extends Comparable<T>> Set<T> plus(Set<T> set, T item) {
     TreeSet<T> copy = new TreeSet<>(set);
     copy.add(item);
     return Collections.unmodifiableSortedSet(copy);
   }
 
-  static <T extends Comparable<T>> SortedSet<T> minus(SortedSet<T> set, T item) {
+  static <T extends Comparable<T>> Set<T> minus(Set<T> set, T item) {
     TreeSet<T> copy = new TreeSet<>(set);
     copy.remove(item);
     return Collections.unmodifiableSortedSet(copy);

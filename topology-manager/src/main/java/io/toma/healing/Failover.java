@@ -6,7 +6,7 @@ import io.toma.persistence.CborSerializable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.SortedSet;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -66,7 +66,7 @@ public final class Failover {
       String failedController,
       long currentEpoch,
       List<String> standbys,
-      SortedSet<String> diskNodes,
+      Set<String> diskNodes,
       String cause) {
     public Start {
       standbys = List.copyOf(standbys);
@@ -123,7 +123,7 @@ public final class Failover {
       String failedController,
       long epoch,
       List<String> standbys,
-      SortedSet<String> diskNodes,
+      Set<String> diskNodes,
       String cause)
       implements Event {
     public Detected {
@@ -134,7 +134,7 @@ public final class Failover {
 
   public record EpochBumped(long epoch) implements Event {}
 
-  public record FencingRequested(long epoch, SortedSet<String> diskNodes, long deadlineMillis)
+  public record FencingRequested(long epoch, Set<String> diskNodes, long deadlineMillis)
       implements Event {
     public FencingRequested {
       diskNodes = Canonical.set(diskNodes);
@@ -152,7 +152,7 @@ public final class Failover {
   /** A standby was lost before promotion; it will not be promoted. */
   public record StandbyDropped(String node) implements Event {}
 
-  public record Fenced(long epoch, SortedSet<String> abandoned) implements Event {
+  public record Fenced(long epoch, Set<String> abandoned) implements Event {
     public Fenced {
       abandoned = Canonical.set(abandoned);
     }
@@ -163,7 +163,7 @@ public final class Failover {
    *     journal then shows that this promotion did not wait for the fence
    */
   public record PromotionRequested(
-      String standby, long epoch, SortedSet<String> excludedDiskNodes, boolean fencingSkipped)
+      String standby, long epoch, Set<String> excludedDiskNodes, boolean fencingSkipped)
       implements Event {
     public PromotionRequested {
       excludedDiskNodes = Canonical.set(excludedDiskNodes);
@@ -172,7 +172,7 @@ public final class Failover {
 
   public record Promoted(String standby, long epoch) implements Event {}
 
-  public record StandbyPlacementRequested(SortedSet<String> excludedNodes) implements Event {
+  public record StandbyPlacementRequested(Set<String> excludedNodes) implements Event {
     public StandbyPlacementRequested {
       excludedNodes = Canonical.set(excludedNodes);
     }
@@ -201,7 +201,7 @@ public final class Failover {
    * Build the real stack on the standby at {@code epoch}, without members on
    * {@code excludedDiskNodes}, and set its ANA state to optimized.
    */
-  public record PromoteStandby(String standby, long epoch, SortedSet<String> excludedDiskNodes)
+  public record PromoteStandby(String standby, long epoch, Set<String> excludedDiskNodes)
       implements Action {
     public PromoteStandby {
       excludedDiskNodes = Canonical.set(excludedDiskNodes);
@@ -209,7 +209,7 @@ public final class Failover {
   }
 
   /** Ask placement for a new standby controller, not on these nodes. */
-  public record PlaceNewStandby(SortedSet<String> excludedNodes) implements Action {
+  public record PlaceNewStandby(Set<String> excludedNodes) implements Action {
     public PlaceNewStandby {
       excludedNodes = Canonical.set(excludedNodes);
     }
@@ -234,11 +234,11 @@ public final class Failover {
       long previousEpoch,
       long epoch,
       List<String> standbys,
-      SortedSet<String> diskNodes,
-      SortedSet<String> droppedStandbys,
-      SortedSet<String> fencePending,
-      SortedSet<String> fenceConfirmed,
-      SortedSet<String> fenceAbandoned,
+      Set<String> diskNodes,
+      Set<String> droppedStandbys,
+      Set<String> fencePending,
+      Set<String> fenceConfirmed,
+      Set<String> fenceAbandoned,
       long fenceDeadlineMillis,
       Optional<String> promotionTarget,
       Optional<String> newStandby,
@@ -469,7 +469,7 @@ public final class Failover {
     return s.result();
   }
 
-  private static SortedSet<String> excludedForStandby(State state) {
+  private static Set<String> excludedForStandby(State state) {
     TreeSet<String> excluded = new TreeSet<>(state.fenceAbandoned());
     excluded.add(state.failedController());
     state.promotionTarget().ifPresent(excluded::add);
@@ -532,7 +532,7 @@ public final class Failover {
           }
           case FENCED -> promoteOrGiveUp();
           case PROMOTED -> {
-            SortedSet<String> excluded = excludedForStandby(state);
+            Set<String> excluded = excludedForStandby(state);
             emit(new StandbyPlacementRequested(excluded));
             actions.add(new PlaceNewStandby(excluded));
           }

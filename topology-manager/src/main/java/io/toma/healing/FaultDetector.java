@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
-import java.util.SortedSet;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -111,7 +111,7 @@ public final class FaultDetector {
   public record LinkLost(String observer, String peer, String reason) implements Lost {}
 
   /** Several nodes of one rack lost together: one event, heal as the loss of each node. */
-  public record RackLost(String rack, SortedSet<String> nodes) implements Lost {
+  public record RackLost(String rack, Set<String> nodes) implements Lost {
     public RackLost {
       nodes = Canonical.set(nodes);
     }
@@ -139,7 +139,7 @@ public final class FaultDetector {
   public record NodeWatch(
       String node,
       Optional<String> rack,
-      SortedSet<String> unreachableFrom,
+      Set<String> unreachableFrom,
       Optional<Long> suspectSince,
       Optional<Long> downedAt,
       boolean removed,
@@ -171,7 +171,7 @@ public final class FaultDetector {
       return downedAt.orElseGet(() -> suspectSince.orElseThrow() + settings.graceWindow().toMillis());
     }
 
-    NodeWatch withUnreachableFrom(SortedSet<String> observers) {
+    NodeWatch withUnreachableFrom(Set<String> observers) {
       return new NodeWatch(node, rack, observers, suspectSince, downedAt, removed, declared);
     }
 
@@ -192,9 +192,17 @@ public final class FaultDetector {
   /**
    * Evidence that {@code observer} cannot reach {@code peer}: {@code gossip} and/or
    * {@code path:<subsystem nqn>} entries.
+   *
+   * @param partOfNodeTrouble the observer or the peer was suspected or lost while this link was
+   *     down: the node's own fault or return tells the story, the link adds nothing
    */
   public record LinkWatch(
-      String observer, String peer, SortedSet<String> evidence, long since, boolean declared)
+      String observer,
+      String peer,
+      Set<String> evidence,
+      long since,
+      boolean declared,
+      boolean partOfNodeTrouble)
       implements CborSerializable {
     public LinkWatch {
       evidence = Canonical.set(evidence);
@@ -303,7 +311,8 @@ public final class FaultDetector {
       LinkWatch l = w.links.get(i);
       if (!l.declared() && now >= l.since() + grace && !w.troubled(l.observer())
           && !w.troubled(l.peer())) {
-        w.links.set(i, new LinkWatch(l.observer(), l.peer(), l.evidence(), l.since(), true));
+        w.links.set(i, new LinkWatch(l.observer(), l.peer(), l.evidence(), l.since(), true,
+            false));
         w.faults.add(new LinkLost(l.observer(), l.peer(),
             "unreachable for " + (now - l.since()) + " ms (" + String.join(", ", l.evidence()) + ")"));
       }
@@ -360,11 +369,12 @@ public final class FaultDetector {
         LinkWatch l = links.get(i);
         if (l.is(observer, peer)) {
           links.set(i, new LinkWatch(observer, peer, Canonical.plus(l.evidence(), evidence),
-              l.since(), l.declared()));
+              l.since(), l.declared(), l.partOfNodeTrouble()));
           return;
         }
       }
-      links.add(new LinkWatch(observer, peer, Canonical.setOf(evidence), now, false));
+      links.add(new LinkWatch(observer, peer, Canonical.setOf(evidence), now, false,
+          troubled(observer) || troubled(peer)));
     }
 
     void removeLinkEvidence(String observer, String peer, String evidence) {
@@ -373,15 +383,16 @@ public final class FaultDetector {
         if (!l.is(observer, peer)) {
           continue;
         }
-        SortedSet<String> left = Canonical.minus(l.evidence(), evidence);
+        Set<String> left = Canonical.minus(l.evidence(), evidence);
         if (!left.isEmpty()) {
-          links.set(i, new LinkWatch(observer, peer, left, l.since(), l.declared()));
+          links.set(i, new LinkWatch(observer, peer, left, l.since(), l.declared(),
+              l.partOfNodeTrouble()));
           return;
         }
         links.remove(i);
         // A declared link is being rebuilt around already; its return changes nothing. An
         // undeclared one whose node is in trouble is that node's story (NodeBack or NodeLost).
-        if (!l.declared() && !troubled(observer) && !troubled(peer)) {
+        if (!l.declared() && !l.partOfNodeTrouble() && !troubled(observer) && !troubled(peer)) {
           faults.add(new LinkBack(observer, peer));
         }
         return;
@@ -403,6 +414,13 @@ public final class FaultDetector {
         } else if (!majority && n.suspectSince().isPresent()) {
           nodes.put(n.node(), n.withSuspectSince(Optional.empty()));
           faults.add(new NodeBack(n.node()));
+        }
+      }
+      for (int i = 0; i < links.size(); i++) {
+        LinkWatch l = links.get(i);
+        if (!l.partOfNodeTrouble() && (troubled(l.observer()) || troubled(l.peer()))) {
+          links.set(i, new LinkWatch(l.observer(), l.peer(), l.evidence(), l.since(), l.declared(),
+              true));
         }
       }
     }
