@@ -63,7 +63,10 @@ public final class FaultDetector {
   /** The Split Brain Resolver (or an operator) downed the node. */
   public record Downed(String node) implements Signal {}
 
-  /** The node left the membership. */
+  /**
+   * The node left the membership: a loss after downing or while suspected, a graceful leave
+   * otherwise (not a fault).
+   */
   public record Removed(String node) implements Signal {}
 
   /** The disk watcher on {@code node} reports the disk gone or failing I/O. */
@@ -267,7 +270,10 @@ public final class FaultDetector {
       w.nodes.put(d.node(), w.nodeOrNew(d.node()).downed(now, false));
     } else if (signal instanceof Removed r) {
       NodeWatch n = w.nodeOrNew(r.node());
-      if (n.declared()) {
+      if (n.declared() || !n.troubled()) {
+        // Declared already, or a graceful leave (never suspected, never downed): its kernel goes
+        // on serving what it holds, so its leaving is no loss; data-plane signals (paths, raid
+        // members) still report anything that really stops.
         w.forget(r.node());
       } else {
         w.nodes.put(r.node(), n.downed(now, true));

@@ -194,4 +194,14 @@ class FaultDetectorTest {
     assertEquals(1, run.faultsOf(LinkLost.class).size());
     assertTrue(run.faultsOf(Back.class).isEmpty(), "the rebuild already under way goes on");
   }
+
+  @Test
+  void aNodeThatLeavesGracefullyIsNoLossButItsDeadPathsStillAre() {
+    DetectorRun run = DetectorRun.aCluster(2, 2);
+    run.signal(new Removed("r2-n2")).advance(3 * GRACE);
+    assertTrue(run.faults.isEmpty(), "its kernel still serves what it holds");
+
+    run.signal(new PathLost("r1-n1", "nqn.v1-leg0", "r2-n2")).advance(GRACE);
+    assertEquals(1, run.faultsOf(LinkLost.class).size());
+  }
 }
