@@ -243,6 +243,15 @@ public final class FaultDetector {
     public Optional<NodeWatch> node(String node) {
       return Optional.ofNullable(nodes.get(node));
     }
+
+    /**
+     * Whether {@code observer} is known to be unable to reach {@code peer} right now: a link with
+     * evidence against it, or the peer suspected or lost. For {@link FaultImpact#respondToLinkLoss}.
+     */
+    public boolean cannotReach(String observer, String peer) {
+      return links.stream().anyMatch(l -> l.is(observer, peer))
+          || node(peer).map(NodeWatch::troubled).orElse(false);
+    }
   }
 
   public record Step(State state, List<Fault> faults) {

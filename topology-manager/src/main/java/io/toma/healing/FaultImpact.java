@@ -12,8 +12,12 @@ import io.toma.healing.FaultDetector.RaidMemberLost;
 import io.toma.healing.Refs.MemberRef;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiPredicate;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
 /**
  * Which members and controllers a fault reaches. Faults speak of nodes, disks and links; a volume
@@ -61,6 +65,60 @@ public final class FaultImpact {
       return r.nodes();
     }
     return Set.of();
+  }
+
+  /** What a volume does about a lost link from its active controller. */
+  public sealed interface LinkResponse permits RebuildMembers, FailOver, NoRoute {}
+
+  /** The active still reads every leg: rebuild the unreachable members elsewhere. */
+  public record RebuildMembers(List<MemberRef> members) implements LinkResponse {}
+
+  /** The active lost a whole leg and this standby reaches every leg: fail over to it. */
+  public record FailOver(String standby) implements LinkResponse {}
+
+  /** The active lost a whole leg and no standby does better. */
+  public record NoRoute(String reason) implements LinkResponse {}
+
+  /**
+   * Rebuild or fail over after {@code fault} (a {@link LinkLost} from this volume's active).
+   * Rebuilding is preferred while the active can still read every leg: it restores redundancy
+   * without an I/O pause or a fence. When the active can no longer read some leg at all, the
+   * volume is down on that path: fail over to the first standby that reaches a member of every
+   * leg.
+   *
+   * @param members every member of the volume
+   * @param cannotReach (node, peer) → the node cannot reach the peer now, e.g.
+   *     {@link FaultDetector.State#cannotReach}
+   */
+  public static LinkResponse respondToLinkLoss(
+      LinkLost fault,
+      String activeController,
+      List<String> standbys,
+      Collection<MemberRef> members,
+      BiPredicate<String, String> cannotReach) {
+    List<MemberRef> unreachable = members.stream()
+        .filter(m -> m.node().equals(fault.peer())
+            || cannotReach.test(activeController, m.node()))
+        .toList();
+    if (readsEveryLeg(members, m -> !unreachable.contains(m))) {
+      return new RebuildMembers(members.stream()
+          .filter(m -> m.node().equals(fault.peer()) && fault.observer().equals(activeController))
+          .toList());
+    }
+    Optional<String> standby = standbys.stream()
+        .filter(s -> readsEveryLeg(members, m -> !cannotReach.test(s, m.node())))
+        .findFirst();
+    if (standby.isPresent()) {
+      return new FailOver(standby.get());
+    }
+    return new NoRoute("controller " + activeController + " cannot reach any member of a leg"
+        + " and no standby reaches every leg");
+  }
+
+  private static boolean readsEveryLeg(Collection<MemberRef> members, Predicate<MemberRef> ok) {
+    Map<Refs.LegRef, Boolean> legs = members.stream().collect(
+        Collectors.groupingBy(MemberRef::leg, Collectors.reducing(false, ok::test, Boolean::logicalOr)));
+    return legs.values().stream().allMatch(b -> b);
   }
 
   private static Predicate<PlacedMember> lostPredicate(Fault fault) {
