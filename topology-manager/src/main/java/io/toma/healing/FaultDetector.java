@@ -7,7 +7,6 @@ import io.toma.persistence.CborSerializable;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.Set;
