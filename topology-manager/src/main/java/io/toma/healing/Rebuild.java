@@ -170,9 +170,13 @@ public final class Rebuild {
       return stage == Stage.MEMBER_LOST;
     }
 
-    /** Copying data: counts against the rebuild caps. */
-    public boolean copying() {
-      return stage == Stage.ATTACHED || stage == Stage.SYNCING;
+    /**
+     * Started and not yet in sync: counts against the rebuild caps ({@link RepairScheduler.Load})
+     * from its {@link Begin} on, so a burst of starts cannot overshoot a cap while placement is
+     * still answering.
+     */
+    public boolean inFlight() {
+      return stage.compareTo(Stage.MEMBER_LOST) > 0 && stage.compareTo(Stage.IN_SYNC) < 0;
     }
 
     public State apply(Event event) {

@@ -73,8 +73,11 @@ class RebuildTest {
 
   @Test
   void theOldExtentIsReleasedOnlyAfterTheNewMemberIsInSync() {
-    Member m = new Member().on(new Begin());
+    Member m = new Member();
+    assertTrue(m.state.pending());
+    m.on(new Begin());
     assertEquals(List.of(new RequestReplacement(LOST)), m.sent);
+    assertTrue(m.state.inFlight(), "counts against the caps from the moment it starts");
 
     m.on(new Granted(NEW));
     assertEquals(new AttachReplacement(LOST, 1, NEW), m.sent.get(1));
@@ -86,6 +89,7 @@ class RebuildTest {
 
     m.on(new SyncComplete());
     assertEquals(1, m.releasesOf(OLD).size());
+    assertTrue(!m.state.inFlight(), "in sync: no longer loads the disks");
     m.on(new ExtentReleaseConfirmed(OLD));
 
     assertEquals(Stage.DONE, m.state.stage());
