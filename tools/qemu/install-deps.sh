@@ -5,7 +5,7 @@
 # Needs root (or sudo) and Debian's package repositories. See docs/real-kernel.md.
 set -eu
 
-PACKAGES="qemu-system-x86 linux-image-amd64 busybox-static nvme-cli dmsetup cpio kmod gzip"
+PACKAGES="qemu-system-x86 linux-image-amd64 busybox-static nvme-cli dmsetup cpio kmod gzip xz-utils grep"
 
 missing=""
 for p in $PACKAGES; do

@@ -22,7 +22,7 @@ public final class QemuAvailability {
 
   /** Tools the host needs: qemu to boot, the rest to build the initramfs. */
   static final List<String> HOST_TOOLS =
-      List.of("qemu-system-x86_64", "busybox", "dmsetup", "nvme", "cpio", "gzip", "modprobe", "depmod");
+      List.of("qemu-system-x86_64", "busybox", "dmsetup", "nvme", "cpio", "gzip", "xz", "modprobe", "depmod");
 
   static final String INSTALL_HINT = "install them with tools/qemu/install-deps.sh (see docs/real-kernel.md)";
 

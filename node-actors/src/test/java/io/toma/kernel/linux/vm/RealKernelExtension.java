@@ -33,7 +33,12 @@ public final class RealKernelExtension
         return ConditionEvaluationResult.enabled("the real-kernel VM is required here but unavailable: "
             + unavailable.reason() + " (tests will fail)");
       }
-      return ConditionEvaluationResult.disabled("real-kernel tests skipped: " + unavailable.reason());
+      String message = "real-kernel tests skipped: " + unavailable.reason();
+      if (context.getTestMethod().isEmpty()) {
+        // Surefire's summary only counts skips; say why on the console, once per class.
+        System.err.println("[" + context.getDisplayName() + "] " + message);
+      }
+      return ConditionEvaluationResult.disabled(message);
     }
     return ConditionEvaluationResult.enabled("qemu and a kernel are present");
   }
