@@ -61,6 +61,10 @@ cp /bin/busybox "$ROOT/bin/busybox"
 for a in $("$ROOT/bin/busybox" --list); do
   [ -e "$ROOT/bin/$a" ] || ln -s busybox "$ROOT/bin/$a"
 done
+# The kernel loads modules on demand (a dm target type, a raid level) by running /sbin/modprobe.
+for a in modprobe insmod rmmod lsmod modinfo depmod poweroff reboot halt; do
+  ln -s ../bin/busybox "$ROOT/sbin/$a"
+done
 ln -sf bin/busybox "$ROOT/init"          # busybox init as PID 1, configured by /etc/inittab
 
 # dmsetup and nvme with every shared library ldd resolves, at the same paths.

@@ -25,7 +25,8 @@ final class QemuCommandLine {
         "loglevel=" + options.consoleLogLevel(),
         "toma.disks=" + options.disks(),
         "toma.disk_mb=" + options.diskSizeMb(),
-        "toma.port=" + GUEST_PORT);
+        "toma.port=" + GUEST_PORT,
+        "toma.idle=" + options.idlePowerOff().toSeconds());
     return List.of(
         qemu.toString(),
         "-accel", "tcg",

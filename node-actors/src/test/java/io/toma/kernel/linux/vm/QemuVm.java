@@ -51,7 +51,8 @@ public final class QemuVm implements AutoCloseable {
       int cpus,
       Duration bootTimeout,
       Duration execTimeout,
-      int consoleLogLevel) {
+      int consoleLogLevel,
+      Duration idlePowerOff) {
 
     public Options {
       if (disks < 0 || disks > 64) {
@@ -63,31 +64,44 @@ public final class QemuVm implements AutoCloseable {
       if (cpus < 1) {
         throw new IllegalArgumentException("cpus must be positive, was " + cpus);
       }
+      if (idlePowerOff.compareTo(execTimeout) <= 0) {
+        throw new IllegalArgumentException("idlePowerOff must outlast execTimeout");
+      }
     }
 
-    /** Two 128 MiB disks, 2 vCPUs, 2 min to boot (TCG on a loaded machine), 2 min a script. */
+    /**
+     * Two 128 MiB disks, 2 vCPUs, 2 min to boot (TCG on a loaded machine), 2 min a script; the
+     * guest powers itself off after 10 min without a request (a leaked VM does not live on).
+     */
     public static Options defaults() {
-      return new Options(2, 128, OptionalInt.empty(), 2, Duration.ofMinutes(2), Duration.ofMinutes(2), 5);
+      return new Options(2, 128, OptionalInt.empty(), 2, Duration.ofMinutes(2), Duration.ofMinutes(2), 5,
+          Duration.ofMinutes(10));
     }
 
     public Options withDisks(int count, int sizeMb) {
-      return new Options(count, sizeMb, memoryOverrideMb, cpus, bootTimeout, execTimeout, consoleLogLevel);
+      return new Options(count, sizeMb, memoryOverrideMb, cpus, bootTimeout, execTimeout, consoleLogLevel, idlePowerOff);
     }
 
     public Options withMemoryMb(int memoryMb) {
-      return new Options(disks, diskSizeMb, OptionalInt.of(memoryMb), cpus, bootTimeout, execTimeout, consoleLogLevel);
+      return new Options(disks, diskSizeMb, OptionalInt.of(memoryMb), cpus, bootTimeout, execTimeout, consoleLogLevel, idlePowerOff);
     }
 
     public Options withCpus(int count) {
-      return new Options(disks, diskSizeMb, memoryOverrideMb, count, bootTimeout, execTimeout, consoleLogLevel);
+      return new Options(disks, diskSizeMb, memoryOverrideMb, count, bootTimeout, execTimeout, consoleLogLevel, idlePowerOff);
     }
 
     public Options withExecTimeout(Duration timeout) {
-      return new Options(disks, diskSizeMb, memoryOverrideMb, cpus, bootTimeout, timeout, consoleLogLevel);
+      // The guest must not power off under a long script: keep the idle limit beyond it.
+      Duration idle = idlePowerOff.compareTo(timeout) > 0 ? idlePowerOff : timeout.plusMinutes(5);
+      return new Options(disks, diskSizeMb, memoryOverrideMb, cpus, bootTimeout, timeout, consoleLogLevel, idle);
     }
 
     public Options withBootTimeout(Duration timeout) {
-      return new Options(disks, diskSizeMb, memoryOverrideMb, cpus, timeout, execTimeout, consoleLogLevel);
+      return new Options(disks, diskSizeMb, memoryOverrideMb, cpus, timeout, execTimeout, consoleLogLevel, idlePowerOff);
+    }
+
+    public Options withIdlePowerOff(Duration idle) {
+      return new Options(disks, diskSizeMb, memoryOverrideMb, cpus, bootTimeout, execTimeout, consoleLogLevel, idle);
     }
 
     /** Guest RAM: the override, else 512 MiB for the kernel and tools plus room for every disk full. */
@@ -118,7 +132,7 @@ public final class QemuVm implements AutoCloseable {
     this.image = image;
     this.options = options;
     // A JVM that exits without closing the VM (a crashed test run) must not leave qemu behind;
-    // the guest also powers itself off after 10 idle minutes for the kill -9 case.
+    // for the kill -9 case the guest powers itself off after options.idlePowerOff() unused.
     this.shutdownHook = new Thread(process::destroyForcibly, "qemu-vm-reaper");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }

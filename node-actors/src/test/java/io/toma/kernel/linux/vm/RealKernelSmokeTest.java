@@ -2,6 +2,7 @@ package io.toma.kernel.linux.vm;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -151,6 +152,41 @@ class RealKernelSmokeTest {
     assertTrue(failure.getMessage().contains("device-mapper: table:"),
         "the failure does not show the kernel's refusal:\n" + failure.getMessage());
     vm.exec("dmsetup remove toma-smoke-broken");
+    assertNothingTomaIsLeft(vm);
+  }
+
+  @Test
+  void fileCallsDriveConfigfsAndReportTheKernelsRefusal(QemuVm vm) {
+    VmHostCalls host = new VmHostCalls(vm);
+    String hostNqn = NQN_PREFIX + "calls-host";
+    String subsystem = NVMET + "/subsystems/" + NQN_PREFIX + "calls";
+    String allowed = subsystem + "/allowed_hosts/" + hostNqn;
+    host.mkdir(NVMET + "/hosts/" + hostNqn);
+    host.mkdir(subsystem);
+    host.write(subsystem + "/attr_allow_any_host", "0");
+    assertEquals("0\n", host.read(subsystem + "/attr_allow_any_host"));
+    host.symlink(NVMET + "/hosts/" + hostNqn, allowed);
+    assertEquals(List.of(hostNqn), host.list(subsystem + "/allowed_hosts"));
+    assertTrue(host.exists(allowed));
+    assertTrue(host.readLink(allowed).endsWith("/hosts/" + hostNqn), host.readLink(allowed));
+
+    // The kernel refuses to drop a host some subsystem still allows (kernel-recipes: removal order).
+    VmScriptFailedException busy = assertThrows(VmScriptFailedException.class, () -> host.rmdir(NVMET + "/hosts/" + hostNqn));
+    assertTrue(busy.result().stderr().contains("Device or resource busy"), busy.result().toString());
+    VmScriptFailedException refused = assertThrows(VmScriptFailedException.class,
+        () -> host.write(subsystem + "/attr_allow_any_host", "maybe"));
+    assertTrue(refused.result().stderr().contains("Invalid argument"), refused.result().toString());
+
+    host.unlink(allowed);
+    host.rmdir(subsystem);
+    host.rmdir(NVMET + "/hosts/" + hostNqn);
+    assertFalse(host.exists(subsystem));
+    // dm-zero is not loaded at boot: this also proves the kernel can load target modules on demand.
+    VmResult dm = host.exec(List.of("dmsetup", "create", "toma-calls", "--table", "0 2048 zero"));
+    assertEquals(0, dm.exit(), dm.toString());
+    assertEquals(1, host.exec(List.of("dmsetup", "create", "toma-calls", "--table", "0 2048 zero")).exit(),
+        "a second device of the same name must be refused");
+    assertEquals(0, host.exec(List.of("dmsetup", "remove", "toma-calls")).exit());
     assertNothingTomaIsLeft(vm);
   }
 
