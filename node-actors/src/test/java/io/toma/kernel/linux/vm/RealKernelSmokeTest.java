@@ -202,14 +202,20 @@ class RealKernelSmokeTest {
         .formatted(export.port(), export.nqn(), hostNqn);
   }
 
-  /** No udev here: the namespace's block device is found by its UUID (hidden nvmeXcYnZ paths skipped). */
+  /**
+   * No udev here: the namespace's block device is found by its UUID (hidden nvmeXcYnZ paths
+   * skipped). The host scans namespaces after {@code nvme connect} returns, so look for up to 30 s.
+   */
   private static String findNamespaceScript(String uuid) {
     return """
-        for d in /sys/block/nvme*n*; do
-          case ${d##*/} in *c*) continue ;; esac
-          if [ "$(cat $d/uuid)" = %s ]; then echo /dev/${d##*/}; exit 0; fi
+        for try in $(seq 300); do
+          for d in /sys/block/nvme*n*; do
+            case ${d##*/} in *c*|'nvme*n*') continue ;; esac
+            if [ "$(cat $d/uuid 2>/dev/null)" = %s ]; then echo /dev/${d##*/}; exit 0; fi
+          done
+          sleep 0.1
         done
-        echo "no namespace with uuid %1$s" >&2; exit 1
+        echo "no namespace with uuid %1$s after 30 s" >&2; exit 1
         """.formatted(uuid);
   }
 
