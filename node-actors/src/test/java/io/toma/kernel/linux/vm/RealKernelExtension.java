@@ -55,6 +55,9 @@ public final class RealKernelExtension
 
   @Override
   public void handleTestExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
+    if (throwable instanceof VmScriptFailedException) {
+      throw throwable; // its message already ends with the kernel log tail
+    }
     bootOf(context).flatMap(Boot::vm).filter(QemuVm::isAlive).ifPresent(vm ->
         throwable.addSuppressed(new KernelLog("kernel log of the test VM (tail):\n" + vm.dmesgTail())));
     throw throwable;
