@@ -101,22 +101,17 @@ class RealKernelSmokeTest {
       assertTrue(connect.stdout().contains("\"device\""), "nvme connect did not report a device:\n" + connect);
       String device = vm.run(findNamespaceScript(export.uuid())).out();
 
-      // 16 MiB of random data: written through NVMe-oF, read back through it and from the disk itself.
-      String sums = vm.run("""
-          set -e
-          dd if=/dev/urandom of=/tmp/pattern bs=1M count=16 status=none
-          echo "pattern $(md5sum < /tmp/pattern | cut -d' ' -f1)"
-          dd if=/tmp/pattern of=%1$s bs=1M oflag=direct status=none
-          echo "via-nvme $(dd if=%1$s bs=1M count=16 iflag=direct status=none | md5sum | cut -d' ' -f1)"
-          echo "on-disk $(dd if=/dev/nullb0 bs=512 skip=2048 count=32768 iflag=direct status=none | md5sum | cut -d' ' -f1)"
-          rm /tmp/pattern
-          """.formatted(device)).stdout();
-      System.out.println("checksums of the smoke pattern (" + device + "):\n" + sums);
-      List<String> md5s = sums.lines().map(l -> l.split(" ")[1]).toList();
-      assertEquals(3, md5s.size(), sums);
-      assertEquals(md5s.get(0), md5s.get(1), "read back through NVMe-oF differs from what was written");
-      assertEquals(md5s.get(0), md5s.get(2), "the slice on the disk differs from what was written");
-      assertNotEquals("d41d8cd98f00b204e9800998ecf8427e", md5s.get(0), "the pattern was empty");
+      // 16 MiB of random data: written through NVMe-oF, read back through it and from the disk itself
+      // (the slice starts 2048 sectors = 1 MiB into nullb0).
+      VmData data = new VmData(vm);
+      String written = data.writeRandom(device, 0, 16);
+      String viaNvme = data.md5(device, 0, 16);
+      String onDisk = data.md5("/dev/nullb0", 1, 16);
+      System.out.printf("smoke checksums: written %s, read via NVMe-oF %s, on the disk %s%n", written, viaNvme, onDisk);
+      assertTrue(written.matches("[0-9a-f]{32}"), "no checksum: " + written);
+      assertNotEquals("d41d8cd98f00b204e9800998ecf8427e", written, "the pattern was empty");
+      assertEquals(written, viaNvme, "read back through NVMe-oF differs from what was written");
+      assertEquals(written, onDisk, "the slice on the disk differs from what was written");
     } finally {
       vm.exec("nvme disconnect -n " + export.nqn());
       vm.exec(export.remove(host));
