@@ -15,15 +15,15 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /** A real server on a random loopback port, with a real HTTP client, for route and CLI tests. */
-final class ApiTestServer implements AutoCloseable {
+public final class ApiTestServer implements AutoCloseable {
 
   final ActorSystem<Void> system;
   final ServerBinding binding;
   final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   /** One HTTP answer: status, content type, body. */
-  record Reply(int status, String contentType, String body, HttpResponse<String> raw) {
-    JsonNode json() {
+  public record Reply(int status, String contentType, String body, HttpResponse<String> raw) {
+    public JsonNode json() {
       try {
         return Json.MAPPER.readTree(body);
       } catch (IOException e) {
@@ -42,11 +42,11 @@ final class ApiTestServer implements AutoCloseable {
     }
   }
 
-  static ApiTestServer start(InMemoryCluster cluster, boolean demo, ApiAuth auth) {
+  public static ApiTestServer start(InMemoryCluster cluster, boolean demo, ApiAuth auth) {
     return new ApiTestServer(ApiServer.routes(cluster, cluster, demo ? Optional.of(cluster) : Optional.empty(), auth));
   }
 
-  String base() {
+  public String base() {
     return "http://127.0.0.1:" + binding.localAddress().getPort();
   }
 
@@ -67,11 +67,11 @@ final class ApiTestServer implements AutoCloseable {
     }
   }
 
-  Reply get(String path) {
+  public Reply get(String path) {
     return send("GET", path, null, null, null);
   }
 
-  Reply post(String path, String json) {
+  public Reply post(String path, String json) {
     return send("POST", path, json, "application/json", null);
   }
 
@@ -81,9 +81,10 @@ final class ApiTestServer implements AutoCloseable {
 
   @Override
   public void close() {
-    binding.unbind();
-    system.terminate();
     try {
+      // Close the client's kept-alive connections at once rather than waiting for them to idle out.
+      binding.terminate(Duration.ofSeconds(1)).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("actor system did not terminate", e);

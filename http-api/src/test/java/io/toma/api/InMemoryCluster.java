@@ -18,7 +18,7 @@ import org.apache.pekko.stream.javadsl.Source;
  * keeps (same name and spec → the existing volume; same name, other spec → conflict) and a fixed
  * capacity so placement can be refused. Three nodes in two racks. Events are a fixed list.
  */
-final class InMemoryCluster implements ClusterOperations, DemoFaults, ApiEvents {
+public final class InMemoryCluster implements ClusterOperations, DemoFaults, ApiEvents {
 
   static final long CAPACITY_BYTES = 16L << 40;
 
@@ -27,9 +27,9 @@ final class InMemoryCluster implements ClusterOperations, DemoFaults, ApiEvents 
   private final Map<String, NodeView> nodes = new TreeMap<>();
   private final AtomicInteger ids = new AtomicInteger();
   final List<FaultRequest> faults = new CopyOnWriteArrayList<>();
-  final List<ApiEvent> events = new CopyOnWriteArrayList<>();
+  public final List<ApiEvent> events = new CopyOnWriteArrayList<>();
 
-  InMemoryCluster() {
+  public InMemoryCluster() {
     addNode("node-a", "rack-1");
     addNode("node-b", "rack-1");
     addNode("node-c", "rack-2");
@@ -40,7 +40,14 @@ final class InMemoryCluster implements ClusterOperations, DemoFaults, ApiEvents 
         List.of(new DiskView(id + "-nvme0", 4L << 40, 3L << 40, "ok"))));
   }
 
-  synchronized int volumeCount() {
+  /** Moves a volume to another state, as a repair would (for tests of how states are shown). */
+  public synchronized void setState(String volumeId, VolumeState state, Optional<String> reason) {
+    VolumeView v = byId.get(volumeId);
+    byId.put(volumeId, new VolumeView(v.id(), v.name(), v.sizeBytes(), state, reason, v.epoch(), v.layout(),
+        v.failureDomain(), v.legs(), v.controllers(), v.attachments()));
+  }
+
+  public synchronized int volumeCount() {
     return byId.size();
   }
 
