@@ -12,7 +12,8 @@ public record ClusterView(
   public ClusterView {
     members = List.copyOf(members);
     unreachableMembers = List.copyOf(unreachableMembers);
-    volumesByState = Map.copyOf(volumesByState);
+    // Sorted in the enum's order, so the JSON reads Provisioning, Online, Degraded, ...
+    volumesByState = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(volumesByState));
     repairs = List.copyOf(repairs);
   }
 }
