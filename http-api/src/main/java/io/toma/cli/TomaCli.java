@@ -178,10 +178,10 @@ public final class TomaCli implements Runnable {
   static final class VolumeCreate extends ApiCommand {
     @Parameters(index = "0", paramLabel = "NAME") String name;
     @Option(names = "--size", required = true, paramLabel = "SIZE", description = "bytes or e.g. 100GiB") String size;
-    @Option(names = "--legs", defaultValue = "1", description = "raid1 legs striped together (default 1)") int legs;
-    @Option(names = "--replicas", defaultValue = "2", description = "replicas per leg, 1-3 (default 2)") int replicas;
-    @Option(names = "--standby", defaultValue = "1", description = "standby controllers (default 1)") int standby;
-    @Option(names = "--failure-domain", defaultValue = "node", description = "node, rack or zone (default node)") String domain;
+    @Option(names = "--legs", paramLabel = "N", defaultValue = "1", description = "raid1 legs striped together (default 1)") int legs;
+    @Option(names = "--replicas", paramLabel = "N", defaultValue = "2", description = "replicas per leg, 1-3 (default 2)") int replicas;
+    @Option(names = "--standby", paramLabel = "N", defaultValue = "1", description = "standby controllers (default 1)") int standby;
+    @Option(names = "--failure-domain", paramLabel = "DOMAIN", defaultValue = "node", description = "node, rack or zone (default node)") String domain;
 
     @Override
     int execute(TomaClient client) throws TomaClient.Unreachable {
@@ -201,8 +201,8 @@ public final class TomaCli implements Runnable {
 
   @Command(name = "list", description = "List volumes.")
   static final class VolumeList extends ApiCommand {
-    @Option(names = "--limit", defaultValue = "100", description = "page size (1-1000)") int limit;
-    @Option(names = "--offset", defaultValue = "0", description = "first volume to show") int offset;
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "100", description = "page size (1-1000)") int limit;
+    @Option(names = "--offset", paramLabel = "N", defaultValue = "0", description = "first volume to show") int offset;
 
     @Override
     int execute(TomaClient client) throws TomaClient.Unreachable {
@@ -408,7 +408,9 @@ public final class TomaCli implements Runnable {
         }
         out().println("volumes:     " + (counts.length() == 0 ? "none" : counts));
         int degraded = c.path("volumesByState").path("Degraded").asInt();
-        out().println("health:      " + (unreachable > 0 || degraded > 0 ? "degraded" : "healthy"));
+        int rebuilding = c.path("volumesByState").path("Rebuilding").asInt();
+        out().println("health:      " + (unreachable > 0 || degraded > 0 ? "degraded"
+            : rebuilding > 0 || c.path("repairs").size() > 0 ? "repairing" : "healthy"));
         if (c.path("repairs").size() == 0) {
           out().println("repairs:     none");
         } else {
