@@ -233,13 +233,34 @@ final class ApiRouter {
       return done(new BodyRead.Refused(problem(Problem.of(415, "unsupported-media-type", "Unsupported media type",
           "this call takes application/json, not " + mediaType))));
     }
+    if (request.entity().getContentLengthOption().orElse(0L) > MAX_BODY_BYTES) {
+      request.discardEntityBytes(mat);
+      return done(new BodyRead.Refused(tooLarge()));
+    }
     return request.entity().toStrict(5_000, MAX_BODY_BYTES, mat)
         .<BodyRead>thenApply(strict -> {
           ApiResult<JsonNode> json = Json.parse(strict.getData().toArray());
           return json instanceof ApiResult.Ok<JsonNode> ok ? new BodyRead.Parsed(ok.value()) : new BodyRead.Refused(problem(Problem.from(json)));
         })
-        .exceptionally(ex -> new BodyRead.Refused(problem(Problem.of(413, "payload-too-large", "Payload too large",
-            "the request body could not be read whole (the limit is " + MAX_BODY_BYTES + " bytes)"))));
+        .exceptionally(ex -> new BodyRead.Refused(unreadable(ex)));
+  }
+
+  /** Why a body could not be read: too large (413), or the client was too slow or went away (400). */
+  private static HttpResponse unreadable(Throwable ex) {
+    for (Throwable t = ex; t != null; t = t.getCause()) {
+      boolean tooLarge = t instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException
+          || (t instanceof org.apache.pekko.http.scaladsl.model.EntityStreamException
+              && String.valueOf(t.getMessage()).contains("too large"));
+      if (tooLarge) {
+        return tooLarge();
+      }
+    }
+    return problem(Problem.invalid("", "the request body could not be read: it did not arrive whole within 5 seconds"));
+  }
+
+  private static HttpResponse tooLarge() {
+    return problem(Problem.of(413, "payload-too-large", "Payload too large",
+        "the request body is larger than " + MAX_BODY_BYTES + " bytes"));
   }
 
   private CompletionStage<HttpResponse> listVolumes(Call c) {

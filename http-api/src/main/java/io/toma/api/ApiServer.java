@@ -37,6 +37,11 @@ public final class ApiServer extends AllDirectives {
    */
   public static Route routes(
       ClusterOperations ops, ApiEvents events, Optional<DemoFaults> demo, ApiAuth auth, PrometheusRegistry registry) {
+    if (!auth.enabled()) {
+      log.warn("HTTP API authentication is OFF: any caller that reaches this port may read and change volumes");
+    } else if (auth.tokens().isEmpty()) {
+      log.warn("HTTP API authentication is on but no token is configured: every call except health, metrics and openapi answers 401");
+    }
     ApiRouter router = new ApiRouter(ops, events, demo, auth, new ApiMetrics(registry));
     ApiServer d = new ApiServer();
     return d.handleExceptions(exceptionHandler(), () -> d.handleRejections(rejectionHandler(), () ->

@@ -70,6 +70,18 @@ class ProtocolTest {
   }
 
   @Test
+  void a_chunked_body_larger_than_64_kib_is_413_too() throws Exception {
+    byte[] big = ("{\"name\":\"" + "a".repeat(70_000) + "\"}").getBytes(StandardCharsets.UTF_8);
+    HttpRequest req = HttpRequest.newBuilder(URI.create(server.base() + "/api/v1/volumes"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big)))
+        .build();
+    HttpResponse<String> r = server.client.send(req, HttpResponse.BodyHandlers.ofString());
+    assertEquals(413, r.statusCode(), r.body());
+    assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/problem+json"));
+  }
+
+  @Test
   void malformed_json_is_a_400_that_says_where() {
     var r = server.post("/api/v1/volumes", "{\"name\": \"db1\",,}");
     assertEquals(400, r.status());
