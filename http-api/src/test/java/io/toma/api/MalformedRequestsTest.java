@@ -67,7 +67,9 @@ class MalformedRequestsTest {
   Malformed generate(Random r) {
     String volumes = "/api/v1/volumes";
     String one = volumes + "/" + volumeId;
-    return switch (r.nextInt(10)) {
+    return switch (r.nextInt(11)) {
+      case 10 -> new Malformed("bad query", "GET", pick(r, volumes + "?limit=", volumes + "?offset=", "/api/v1/nodes?x=",
+          one + "?verbose=") + enc(pick(r, "-1", "abc", "1.5", "99999999999999999999", "\u00bd", "")), null, null);
       case 0 -> new Malformed("truncated JSON", "POST", volumes, truncate(r, validCreate(r)), "application/json");
       case 1 -> new Malformed("wrong type", "POST", volumes, wrongType(r), "application/json");
       case 2 -> new Malformed("huge number", "POST", pick(r, volumes, one + "/resize"), hugeNumber(r), "application/json");
