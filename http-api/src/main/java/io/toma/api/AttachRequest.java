@@ -1,0 +1,4 @@
+package io.toma.api;
+
+/** {@code POST /api/v1/volumes/{id}/attachments}: the host NQN allowed to connect, validated. */
+public record AttachRequest(String hostNqn) {}
