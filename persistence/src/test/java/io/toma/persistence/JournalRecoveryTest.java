@@ -1,6 +1,7 @@
 package io.toma.persistence;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
@@ -127,6 +128,9 @@ class JournalRecoveryTest {
     } finally {
       second.shutdownTestKit();
     }
+    // The second start found the tables and did not re-run the schema script (H2 would have
+    // traced the failed CREATE INDEX into journal.trace.db).
+    assertFalse(Files.exists(dataDir.resolve("journal.trace.db")), "no H2 error trace");
   }
 
   @Test
