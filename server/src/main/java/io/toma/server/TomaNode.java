@@ -42,11 +42,20 @@ final class TomaNode {
    *     ActorSystem is terminated by then
    */
   static TomaNode start(NodePlan plan) {
-    ActorSystem<NodeGuardian.Start> system =
-        ActorSystem.create(
-            NodeGuardian.create(plan),
-            plan.settings().cluster().systemName(),
-            pekkoConfig(plan));
+    ActorSystem<NodeGuardian.Start> system;
+    try {
+      system =
+          ActorSystem.create(
+              NodeGuardian.create(plan),
+              plan.settings().cluster().systemName(),
+              pekkoConfig(plan));
+    } catch (RuntimeException e) {
+      // Typically the cluster port is taken (another node or demo already running).
+      throw new NodeStartException(
+          "could not start node " + plan.nodeId() + " on " + plan.settings().cluster().canonical()
+              + ": " + e.getMessage(),
+          e);
+    }
     try {
       await(JournalSetup.createTablesIfMissing(system), "create the journal tables");
       system.tell(NodeGuardian.Start.INSTANCE);
