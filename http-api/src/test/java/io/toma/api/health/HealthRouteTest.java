@@ -45,7 +45,11 @@ class HealthRouteTest {
                     + "toma.cluster.canonical-port = 0")
             .withFallback(TomaConfig.load());
     // Port 0: the OS picks a free port; members join explicitly instead of through seed nodes.
-    return ConfigFactory.parseString("pekko.cluster.seed-nodes = []")
+    // Both members share this JVM: a long pause of a busy build machine must not make them
+    // unreachable to each other (the production failure detector allows only 1 s).
+    return ConfigFactory.parseString(
+            "pekko.cluster.seed-nodes = []\n"
+                + "pekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s")
         .withFallback(ClusterConfig.forNode(TomaSettings.load(base), base));
   }
 
