@@ -1,0 +1,127 @@
+package io.toma.server;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import io.toma.config.InvalidSettingsException;
+import io.toma.config.SettingsProblem;
+import io.toma.config.TomaConfig;
+import io.toma.config.TomaSettings;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Optional;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/**
+ * {@code toma server}: one node with the roles from its configuration. {@code toma demo}: a whole
+ * demo cluster in one process. Exit codes: 0 after a requested shutdown, 1 when the configuration
+ * is invalid or the node cannot start, 2 for a command it does not know.
+ */
+public final class Main {
+  static final int EXIT_BAD_CONFIG = 1;
+  static final int EXIT_USAGE = 2;
+  static final int EXIT_STOPPED_UNEXPECTEDLY = 3;
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    String command = args.length == 0 ? "" : args[0];
+    int exit =
+        switch (command) {
+          case "server" -> runServer();
+          case "demo" -> runDemo();
+          default -> usage(System.err);
+        };
+    // After a SIGTERM the JVM is already exiting (System.exit would block behind our own hooks).
+    if (exit != 0) {
+      System.exit(exit);
+    }
+  }
+
+  private static int usage(PrintStream out) {
+    out.println("usage: toma <command>");
+    out.println("  server   start one node with the roles from its configuration");
+    out.println("           (-Dconfig.file=/etc/toma/toma.conf, or -Dtoma.<key>=<value>)");
+    out.println("  demo     start a demo cluster in this process: 2 managers, 6 storage nodes");
+    out.println("           in 3 racks; HTTP on http://127.0.0.1:8080, data in ./toma-data");
+    return EXIT_USAGE;
+  }
+
+  private static int runServer() {
+    Optional<Config> config = loadConfig();
+    if (config.isEmpty()) {
+      return EXIT_BAD_CONFIG;
+    }
+    try {
+      TomaNode node = TomaNode.start(new NodePlan(TomaSettings.load(config.get()), config.get(), List.of()));
+      node.http()
+          .ifPresent(
+              b -> System.out.println("Toma node " + node.nodeId() + " serving http://" + hostPort(b)));
+      return awaitTermination(node.system());
+    } catch (InvalidSettingsException e) {
+      return reportProblems(e.problems());
+    } catch (NodeStartException e) {
+      System.err.println("toma: " + e.getMessage());
+      return EXIT_BAD_CONFIG;
+    }
+  }
+
+  private static int runDemo() {
+    Optional<Config> config = loadConfig();
+    if (config.isEmpty()) {
+      return EXIT_BAD_CONFIG;
+    }
+    List<NodePlan> plans;
+    try {
+      plans = DemoTopology.plans(config.get());
+    } catch (InvalidSettingsException e) {
+      return reportProblems(e.problems());
+    }
+    DemoCluster demo;
+    try {
+      demo = DemoCluster.start(plans);
+    } catch (NodeStartException e) {
+      System.err.println("toma: " + e.getMessage());
+      return EXIT_BAD_CONFIG;
+    }
+    TomaNode front = demo.front();
+    System.out.println(
+        "Toma demo: " + demo.nodes().size() + " members, data in " + plans.get(0).settings().dataDir()
+            + "; try: curl -s http://" + front.http().map(Main::hostPort).orElse("?") + "/api/v1/health");
+    int exit = awaitTermination(front.system());
+    // manager-1 stopped: whatever the reason, the demo is over.
+    demo.stop();
+    return exit;
+  }
+
+  private static String hostPort(org.apache.pekko.http.javadsl.ServerBinding binding) {
+    return binding.localAddress().getHostString() + ":" + binding.localAddress().getPort();
+  }
+
+  private static Optional<Config> loadConfig() {
+    try {
+      return Optional.of(TomaConfig.load());
+    } catch (ConfigException e) {
+      System.err.println("toma: cannot read the configuration: " + e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  private static int reportProblems(List<SettingsProblem> problems) {
+    System.err.println("toma: invalid configuration (" + problems.size() + " problem"
+        + (problems.size() == 1 ? "" : "s") + "):");
+    problems.forEach(p -> System.err.println("  " + p.message()));
+    return EXIT_BAD_CONFIG;
+  }
+
+  /** Blocks until the system has terminated; 0 if that was asked for, else non-zero. */
+  private static int awaitTermination(ActorSystem<?> system) {
+    system.getWhenTerminated().toCompletableFuture().join();
+    Optional<CoordinatedShutdown.Reason> reason = CoordinatedShutdown.get(system).getShutdownReason();
+    boolean requested =
+        reason.isEmpty()
+            || reason.get() == CoordinatedShutdown.jvmExitReason()
+            || reason.get() == CoordinatedShutdown.actorSystemTerminateReason();
+    return requested ? 0 : EXIT_STOPPED_UNEXPECTEDLY;
+  }
+}

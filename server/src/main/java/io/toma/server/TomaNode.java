@@ -1,0 +1,115 @@
+package io.toma.server;
+
+import com.typesafe.config.Config;
+import io.toma.config.ClusterConfig;
+import io.toma.config.Role;
+import io.toma.persistence.JournalConfig;
+import io.toma.persistence.JournalSetup;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/** One Toma node: its own ActorSystem, cluster member, journal and (on managers) HTTP API. */
+final class TomaNode {
+  private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(60);
+
+  private final NodePlan plan;
+  private final ActorSystem<NodeGuardian.Start> system;
+  private final Optional<ServerBinding> http;
+
+  private TomaNode(NodePlan plan, ActorSystem<NodeGuardian.Start> system, Optional<ServerBinding> http) {
+    this.plan = plan;
+    this.system = system;
+    this.http = http;
+  }
+
+  /** The configuration the node's ActorSystem runs with: cluster and journal over the base. */
+  static Config pekkoConfig(NodePlan plan) {
+    return ClusterConfig.overrides(plan.settings())
+        .withFallback(JournalConfig.overrides(plan.settings()))
+        .withFallback(plan.config());
+  }
+
+  /**
+   * Starts the node and returns once its journal tables exist and its HTTP API (if any) is bound.
+   *
+   * @throws NodeStartException when the journal or the HTTP port cannot be set up; the node's
+   *     ActorSystem is terminated by then
+   */
+  static TomaNode start(NodePlan plan) {
+    ActorSystem<NodeGuardian.Start> system;
+    try {
+      system =
+          ActorSystem.create(
+              NodeGuardian.create(plan),
+              plan.settings().cluster().systemName(),
+              pekkoConfig(plan));
+    } catch (RuntimeException e) {
+      // Typically the cluster port is taken (another node or demo already running).
+      throw new NodeStartException(
+          "could not start node " + plan.nodeId() + " on " + plan.settings().cluster().canonical()
+              + ": " + e.getMessage(),
+          e);
+    }
+    try {
+      await(JournalSetup.createTablesIfMissing(system), "create the journal tables");
+      system.tell(NodeGuardian.Start.INSTANCE);
+      Optional<ServerBinding> binding = Optional.empty();
+      if (plan.settings().node().hasRole(Role.MANAGER)) {
+        var http = plan.settings().http();
+        binding =
+            Optional.of(
+                await(
+                    Http.get(system)
+                        .newServerAt(http.bindAddress(), http.port())
+                        .bind(NodeRuntime.routes(system, plan)),
+                    "serve HTTP on " + http.bindAddress() + ":" + http.port()));
+        binding.get().addToCoordinatedShutdown(Duration.ofSeconds(5), system);
+      }
+      return new TomaNode(plan, system, binding);
+    } catch (NodeStartException e) {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().join();
+      throw e;
+    }
+  }
+
+  private static <T> T await(CompletionStage<T> stage, String what) {
+    try {
+      return stage.toCompletableFuture().get(STARTUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new NodeStartException("interrupted while trying to " + what, e);
+    } catch (Exception e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new NodeStartException("could not " + what + ": " + cause.getMessage(), cause);
+    }
+  }
+
+  NodePlan plan() {
+    return plan;
+  }
+
+  String nodeId() {
+    return plan.nodeId();
+  }
+
+  ActorSystem<?> system() {
+    return system;
+  }
+
+  Optional<ServerBinding> http() {
+    return http;
+  }
+
+  /** Leaves the cluster and stops the node through Pekko's coordinated shutdown. */
+  CompletionStage<Done> stop() {
+    system.terminate();
+    return system.getWhenTerminated();
+  }
+}
