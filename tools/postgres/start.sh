@@ -11,6 +11,7 @@
 #                   exist on this machine (the multi-process tests add their namespace bridge's)
 #   TOMA_PG_TRUST   extra CIDR allowed in (default none), e.g. 10.201.0.0/24
 #   TOMA_PG_NO_INSTALL=1  never apt-get install PostgreSQL, fail instead
+#   TOMA_PG_ROOT    where the versioned server directories are (default /usr/lib/postgresql)
 #
 # Installs Debian's postgresql package when no server binaries are found and we are root.
 # Prints, on its last lines, shell assignments the caller reads:
@@ -22,14 +23,15 @@ set -euo pipefail
 port="${1:-55432}"
 listen="${TOMA_PG_LISTEN:-127.0.0.1}"
 
+pg_root="${TOMA_PG_ROOT:-/usr/lib/postgresql}"
 find_bin() {
-  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+  { ls -d "$pg_root"/*/bin 2>/dev/null || true; } | sort -V | tail -n 1
 }
 
 bin="$(find_bin)"
 if [[ -z "$bin" || ! -x "$bin/initdb" ]]; then
   if [[ "${TOMA_PG_NO_INSTALL:-0}" == 1 || "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null; then
-    echo "postgres: no PostgreSQL server binaries under /usr/lib/postgresql and cannot install them" >&2
+    echo "postgres: no PostgreSQL server binaries under $pg_root/*/bin, and not installing them (TOMA_PG_NO_INSTALL=1, not root, or no apt-get)" >&2
     exit 2
   fi
   echo "postgres: installing Debian's postgresql package" >&2

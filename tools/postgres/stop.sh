@@ -8,7 +8,7 @@ if [[ ! -f "$dir/data/PG_VERSION" ]]; then
   echo "postgres: $dir holds no cluster started by start.sh" >&2
   exit 1
 fi
-bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+bin="$(ls -d "${TOMA_PG_ROOT:-/usr/lib/postgresql}"/*/bin | sort -V | tail -n 1)"
 as_pg=()
 if [[ "$(id -u)" -eq 0 ]]; then
   as_pg=(runuser -u postgres --)

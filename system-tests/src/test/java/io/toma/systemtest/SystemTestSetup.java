@@ -35,10 +35,22 @@ final class SystemTestSetup {
     return dir;
   }
 
-  /** Skips the calling test class, saying why on the console as well as in the report. */
+  /**
+   * Skips the calling test class, saying why on the console as well as in the report; fails it
+   * instead when the tests are required ({@code TOMA_SYSTEM_TESTS_REQUIRED=1} or {@code
+   * -Dtoma.systemtests.required=true}), so a CI machine that lost PostgreSQL cannot pass silently.
+   */
   static void skip(String reason) {
+    if (required()) {
+      throw new AssertionError("system tests are required here but cannot run: " + reason);
+    }
     System.err.println("system-tests: SKIPPED: " + reason);
     Assumptions.abort(reason);
+  }
+
+  private static boolean required() {
+    return "1".equals(System.getenv("TOMA_SYSTEM_TESTS_REQUIRED"))
+        || Boolean.getBoolean("toma.systemtests.required");
   }
 
   /** The three-node cluster of the scenarios: every node holds every role, one rack each. */
