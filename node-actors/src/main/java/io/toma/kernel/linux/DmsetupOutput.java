@@ -47,7 +47,7 @@ public final class DmsetupOutput {
     boolean suspended = false;
     int major = -1;
     int minor = -1;
-    for (String line : (text + "\n\n").split("\n")) {
+    for (String line : (text + "\n\n").split("\n", -1)) {
       if (line.isBlank()) {
         if (name != null) {
           out.put(name, new DmInfo(name, suspended, major, minor));
