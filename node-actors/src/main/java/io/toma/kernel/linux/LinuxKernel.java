@@ -39,10 +39,13 @@ public final class LinuxKernel implements Kernel {
   private static final Pattern HEAD_NODE = Pattern.compile("nvme[0-9]+n[0-9]+");
 
   private final HostIo io;
+  private final String configfsRoot;
   private final String nvmet;
   private final String sys;
   private final String scratchDir;
   private final Map<String, String> diskPaths;
+  private final int namespaceWaitAttempts;
+  private final long namespaceWaitMillis;
 
   /**
    * @param configfsRoot where configfs is mounted (default {@link ShellPlan#DEFAULT_CONFIGFS})
@@ -52,11 +55,27 @@ public final class LinuxKernel implements Kernel {
    */
   public LinuxKernel(HostIo io, String configfsRoot, String sysRoot, String scratchDir,
       Map<String, String> diskPaths) {
+    this(io, configfsRoot, sysRoot, scratchDir, diskPaths, 50, 200);
+  }
+
+  private LinuxKernel(HostIo io, String configfsRoot, String sysRoot, String scratchDir,
+      Map<String, String> diskPaths, int namespaceWaitAttempts, long namespaceWaitMillis) {
+    this.namespaceWaitAttempts = namespaceWaitAttempts;
+    this.namespaceWaitMillis = namespaceWaitMillis;
     this.io = io;
+    this.configfsRoot = configfsRoot;
     this.nvmet = configfsRoot + "/nvmet";
     this.sys = sysRoot;
     this.scratchDir = scratchDir;
     this.diskPaths = Map.copyOf(diskPaths);
+  }
+
+  /**
+   * How long to look for a namespace's block device after a connect (the kernel scans it a moment
+   * later): attempts times pause. Default 50 x 200 ms.
+   */
+  public LinuxKernel withNamespaceWait(int attempts, long pauseMillis) {
+    return new LinuxKernel(io, configfsRoot, sys, scratchDir, diskPaths, attempts, pauseMillis);
   }
 
   public LinuxKernel(HostIo io, Map<String, String> diskPaths) {
@@ -342,10 +361,15 @@ public final class LinuxKernel implements Kernel {
 
   /** Scans /sys/block/nvme*n* (skipping hidden nvmeXcYnZ) for the namespace uuid; no udev. */
   private String namespaceDevice(String uuid) throws IOException, KernelException {
-    for (String dev : io.list(sys + "/block")) {
-      if (HEAD_NODE.matcher(dev).matches() && !HIDDEN_PATH_NODE.matcher(dev).matches()
-          && uuid.equalsIgnoreCase(attr(sys + "/block/" + dev + "/uuid"))) {
-        return "/dev/" + dev;
+    for (int attempt = 1; attempt <= namespaceWaitAttempts; attempt++) {
+      for (String dev : io.list(sys + "/block")) {
+        if (HEAD_NODE.matcher(dev).matches() && !HIDDEN_PATH_NODE.matcher(dev).matches()
+            && uuid.equalsIgnoreCase(attr(sys + "/block/" + dev + "/uuid"))) {
+          return "/dev/" + dev;
+        }
+      }
+      if (attempt < namespaceWaitAttempts) {
+        pause(namespaceWaitMillis);
       }
     }
     throw new KernelException("no block device for namespace uuid " + uuid + " (not connected?)");
@@ -389,6 +413,16 @@ public final class LinuxKernel implements Kernel {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** Runs on the agent's blocking dispatcher, never on an actor thread. */
+  private static void pause(long millis) throws KernelException {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KernelException("interrupted while waiting for a namespace to appear", e);
+    }
+  }
 
   private String run(List<String> argv) throws IOException, KernelException {
     HostIo.ExecResult r = io.exec(argv);

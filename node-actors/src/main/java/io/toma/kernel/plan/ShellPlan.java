@@ -52,16 +52,24 @@ public final class ShellPlan {
     return out.toString();
   }
 
-  /** Finds /dev/nvmeXnY by namespace uuid, skipping hidden per-path nodes nvmeXcYnZ. */
+  /**
+   * Finds /dev/nvmeXnY by namespace uuid, skipping hidden per-path nodes nvmeXcYnZ. A namespace
+   * appears a moment after its connect (the kernel scans it asynchronously): look for ~10 s.
+   */
   static final String NS_DEV_FUNCTION = """
       toma_ns_dev() {
-        for d in /sys/block/nvme*n*; do
-          n=${d##*/}
-          case "$n" in *c*) continue ;; esac
-          if [ -r "$d/uuid" ] && [ "$(cat "$d/uuid")" = "$1" ]; then
-            echo "/dev/$n"
-            return 0
-          fi
+        toma_try=0
+        while [ "$toma_try" -lt 50 ]; do
+          for d in /sys/block/nvme*n*; do
+            n=${d##*/}
+            case "$n" in *c*) continue ;; esac
+            if [ -r "$d/uuid" ] && [ "$(cat "$d/uuid")" = "$1" ]; then
+              echo "/dev/$n"
+              return 0
+            fi
+          done
+          toma_try=$((toma_try + 1))
+          sleep 0.2 2>/dev/null || sleep 1
         done
         echo "toma: no block device for namespace uuid $1" >&2
         return 1
@@ -152,8 +160,12 @@ public final class ShellPlan {
   static String connect(FabricConnection c) {
     ConnectTimeouts t = c.timeouts();
     if (t.fastIoFail().isPresent()) {
-      return "exec 3<>/dev/nvme-fabrics && printf '%s' " + q(fabricsOptions(c))
-          + " >&3 && read -r toma_reply <&3 && exec 3>&- && echo \"$toma_reply\"";
+      // One command per line: set -e does not stop on a failure inside an && list.
+      return "exec 3<>/dev/nvme-fabrics\n"
+          + "printf '%s' " + q(fabricsOptions(c)) + " >&3\n"
+          + "read -r toma_reply <&3 || toma_reply=''\n"
+          + "exec 3>&-\n"
+          + "echo \"connected: $toma_reply\"";
     }
     return "nvme connect -t " + q(c.transport()) + " -a " + q(c.address()) + " -s " + c.serviceId()
         + " -n " + q(c.subsystemNqn()) + " --hostnqn=" + q(c.hostNqn())
