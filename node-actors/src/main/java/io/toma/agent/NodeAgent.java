@@ -146,6 +146,8 @@ public final class NodeAgent extends AbstractBehavior<Object> {
 
   private record WatchDone(Optional<Observation> observation, String error) {}
 
+  private record SinksListed(Receptionist.Listing listing) {}
+
   private record PlanDone(ActorRef<PlanRendered> replyTo, String script) {}
 
   private record Waiter(String volumeId, boolean remove, ActorRef<Report> replyTo) {}
@@ -250,7 +252,10 @@ public final class NodeAgent extends AbstractBehavior<Object> {
     ActorRef<AgentProtocol.Command> self = ctx.getSelf().narrow();
     ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.agentKey(settings.nodeId()), self));
     ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.ALL_AGENTS, self));
-    ctx.getSystem().receptionist().tell(Receptionist.subscribe(AgentProtocol.REPORTS, ctx.getSelf().narrow()));
+    // Subscribe through an adapter, not self: the local receptionist fails when one actor both
+    // registers and subscribes (it watches it twice with different termination messages).
+    ActorRef<Receptionist.Listing> listings = ctx.messageAdapter(Receptionist.Listing.class, SinksListed::new);
+    ctx.getSystem().receptionist().tell(Receptionist.subscribe(AgentProtocol.REPORTS, listings));
     ctx.getLog().info("node {}: agent started holding {} volume(s); reconciling the kernel (adopting what "
         + "is there, collecting Toma orphans)", settings.nodeId(), held().size());
     timers.startTimerWithFixedDelay(ReconcileTick.INSTANCE, settings.reconcileInterval());
@@ -266,7 +271,7 @@ public final class NodeAgent extends AbstractBehavior<Object> {
         .onMessage(AgentProtocol.Remove.class, this::onRemove)
         .onMessage(AgentProtocol.RenderPlan.class, this::onRenderPlan)
         .onMessage(AgentProtocol.GetNodeStatus.class, this::onStatus)
-        .onMessage(Receptionist.Listing.class, this::onListing)
+        .onMessage(SinksListed.class, l -> onListing(l.listing()))
         .onMessage(ReconcileDone.class, this::onReconcileDone)
         .onMessage(PlanDone.class, p -> {
           p.replyTo().tell(new PlanRendered(settings.nodeId(), p.script()));
