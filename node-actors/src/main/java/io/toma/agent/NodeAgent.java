@@ -289,7 +289,7 @@ public final class NodeAgent extends AbstractBehavior<Object> {
   // ---- commands ----
 
   private Behavior<Object> onApply(AgentProtocol.Apply a) {
-    StoredVolume current = volumes.get(a.volumeId());
+    StoredVolume current = a.volumeId() == null ? null : volumes.get(a.volumeId());
     if (current != null && a.revision() <= current.revision()) {
       answerHeld(current, a.replyTo());
       return this;
@@ -312,6 +312,9 @@ public final class NodeAgent extends AbstractBehavior<Object> {
 
   /** Bad input is refused before it is stored: nothing of it reaches the store or the kernel. */
   private Optional<String> refusal(AgentProtocol.Apply a) {
+    if (a.volumeId() == null || a.desired() == null) {
+      return Optional.of("an apply needs a volume id and a desired state");
+    }
     try {
       Validation.diskId(a.volumeId());
       if (!a.desired().volumeId().equals(a.volumeId())) {

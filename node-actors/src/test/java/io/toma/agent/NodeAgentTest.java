@@ -257,4 +257,17 @@ class NodeAgentTest {
     assertEquals("vol1", status.volumeId());
     assertEquals("toma-vol1-leg0", status.dmName());
   }
+
+  @Test
+  void drift_in_the_kernel_is_healed_by_the_periodic_reconcile() throws Exception {
+    FakeKernel kernel = new FakeKernel(DISKS);
+    NodeAgent.Settings fast = settings(NEVER).withIntervals(Duration.ofMillis(100), NEVER, Duration.ofSeconds(10));
+    ActorRef<AgentProtocol.Command> agent = testKit.spawn(NodeAgent.create(fast, kernel));
+    apply(agent, "vol1", 1, diskNode("vol1", 1000));
+    kernel.applyForeign(new KernelOp.PortUnlinkSubsystem(1, sliceNqn("vol1", "m0")));
+    reports.awaitAssert(WAIT, () -> {
+      assertTrue(kernel.read().ports().get(1).subsystems().contains(sliceNqn("vol1", "m0")));
+      return null;
+    });
+  }
 }

@@ -219,10 +219,14 @@ public final class Reconciler {
     }
     removals.addAll(removeTopDown(dmToRemove, actual, record));
 
-    // R7: host-side connections (after the dm devices above them are gone)
+    // R7: host-side connections (after the dm devices above them are gone). A controller is
+    // Toma's when both its subsystem and its host NQN are: an application host on the same
+    // machine (its own host NQN) connected to a Toma volume is not the agent's to cut.
+    Set<String> ownHostNqns = new TreeSet<>();
+    want.connections().values().forEach(c -> ownHostNqns.add(c.hostNqn()));
     Set<String> disconnected = new TreeSet<>();
     for (ControllerState c : actual.controllers()) {
-      if (!isToma(c.subsystemNqn())) {
+      if (!isToma(c.subsystemNqn()) || !(isToma(c.hostNqn()) || ownHostNqns.contains(c.hostNqn()))) {
         continue;
       }
       ConnectionKey key = new ConnectionKey(c.subsystemNqn(), c.address(), c.serviceId());

@@ -306,4 +306,16 @@ class ReconcilerTest {
         List.of(new DesiredState.NvmetSubsystem(s.nqn(), hosts, s.namespaces(), s.cntlidMin(), s.cntlidMax())),
         d.ports(), d.connections());
   }
+
+  @Test
+  void an_application_host_connected_on_the_same_machine_is_not_cut_by_garbage_collection() throws Exception {
+    FakeKernel kernel = controllerKernel("vol1").exporting(volumeNqn("vol7"), VOL_UUID)
+        .exporting(sliceNqn("old", "m0"), M1_UUID);
+    kernel.applyForeign(new KernelOp.Connect(new DesiredState.FabricConnection(volumeNqn("vol7"), "tcp",
+        "10.0.0.9", 4430, APP_HOST, legTimeouts())));
+    kernel.applyForeign(new KernelOp.Connect(new DesiredState.FabricConnection(sliceNqn("old", "m0"), "tcp",
+        "10.0.0.1", 4420, CONTROLLER_HOST, legTimeouts())));
+    List<KernelOp> ops = Reconciler.diff(Map.of(), kernel.read(), DISKS);
+    assertEquals(List.of(new KernelOp.Disconnect(sliceNqn("old", "m0"))), ops);
+  }
 }
