@@ -95,12 +95,36 @@ public final class Reconciler {
       }
     }
 
+    // Fencing on an epoch rise: a subsystem that lost an allowed host is unlinked from its ports
+    // (which tears down every controller of it, the revoked one included) before the host is
+    // disallowed, and linked again at the end. In this order an apply cut short anywhere still
+    // fences when it is retried: either the lost host is still allowed (fence again) or the link
+    // is missing (relinked like any missing link), and the revoked host can never reconnect.
+    Set<String> fencedLinks = new TreeSet<>();
+    for (Map.Entry<String, DesiredState> e : new TreeMap<>(held).entrySet()) {
+      Long appliedEpoch = record.epochs().get(e.getKey());
+      if (appliedEpoch == null || e.getValue().epoch() <= appliedEpoch) {
+        continue;
+      }
+      for (NvmetSubsystem s : e.getValue().subsystems()) {
+        SubsystemState live = actual.subsystems().get(s.nqn());
+        if (live == null || s.allowedHosts().containsAll(live.allowedHosts())) {
+          continue;
+        }
+        for (PortState p : actual.ports().values()) {
+          if (p.subsystems().contains(s.nqn())) {
+            fencedLinks.add(p.portId() + "/" + s.nqn());
+          }
+        }
+      }
+    }
+
     // R1: unlink subsystems from ports (tears their controllers down first)
     for (PortState p : sorted(actual.ports()).values()) {
       MergedPort w = want.ports().get(p.portId());
       for (String nqn : new TreeSet<>(p.subsystems())) {
         boolean wanted = w != null && !portsToRemove.contains(p.portId()) && w.subsystems().contains(nqn);
-        if (isToma(nqn) && !wanted) {
+        if (isToma(nqn) && (!wanted || fencedLinks.contains(p.portId() + "/" + nqn))) {
           removals.add(new KernelOp.PortUnlinkSubsystem(p.portId(), nqn));
         }
       }
@@ -176,26 +200,13 @@ public final class Reconciler {
       }
     }
 
-    // F: fencing on an epoch rise, after the lost hosts were disallowed (R4 above)
+    // F: flush the volume's devices on an epoch rise: in-flight I/O of a fenced writer completes
+    // or fails now, before a new controller takes over (suspend waits for it; resume lets I/O on).
     for (Map.Entry<String, DesiredState> e : new TreeMap<>(held).entrySet()) {
       DesiredState d = e.getValue();
       Long appliedEpoch = record.epochs().get(e.getKey());
       if (appliedEpoch == null || d.epoch() <= appliedEpoch) {
         continue;
-      }
-      for (NvmetSubsystem s : d.subsystems()) {
-        SubsystemState live = actual.subsystems().get(s.nqn());
-        if (live == null || s.allowedHosts().containsAll(live.allowedHosts())) {
-          continue;
-        }
-        for (PortState p : sorted(actual.ports()).values()) {
-          MergedPort w = want.ports().get(p.portId());
-          if (p.subsystems().contains(s.nqn()) && w != null && !portsToRemove.contains(p.portId())
-              && w.subsystems().contains(s.nqn())) {
-            removals.add(new KernelOp.PortUnlinkSubsystem(p.portId(), s.nqn()));
-            removals.add(new KernelOp.PortLinkSubsystem(p.portId(), s.nqn()));
-          }
-        }
       }
       List<DmDevice> own = new ArrayList<>();
       for (DmDevice dev : bottomUp) {
@@ -324,7 +335,8 @@ public final class Reconciler {
     for (MergedPort p : want.ports().values()) {
       PortState livePort = portsToCreate.contains(p.portId()) ? null : actual.ports().get(p.portId());
       for (String nqn : p.subsystems()) {
-        if (livePort == null || !livePort.subsystems().contains(nqn)) {
+        if (livePort == null || !livePort.subsystems().contains(nqn)
+            || fencedLinks.contains(p.portId() + "/" + nqn)) {
           creations.add(new KernelOp.PortLinkSubsystem(p.portId(), nqn));
         }
       }

@@ -173,7 +173,7 @@ class ReconcilerTest {
     int relink = indexOf(ops, o -> o.equals(new KernelOp.PortLinkSubsystem(1, nqn)));
     int suspend = indexOf(ops, o -> o.equals(new KernelOp.DmSuspend("toma-vol1-m0", false)));
     int resume = indexOf(ops, o -> o.equals(new KernelOp.DmResume("toma-vol1-m0")));
-    assertTrue(disallow < unlink && unlink < relink && suspend < resume, ops.toString());
+    assertTrue(unlink < disallow && disallow < relink && suspend < resume, ops.toString());
     assertEquals(List.of(), node.reconcile(Map.of("vol1", diskNode("vol1", 262144, 2, List.of(newController)))));
   }
 
@@ -317,5 +317,23 @@ class ReconcilerTest {
         "10.0.0.1", 4420, CONTROLLER_HOST, legTimeouts())));
     List<KernelOp> ops = Reconciler.diff(Map.of(), kernel.read(), DISKS);
     assertEquals(List.of(new KernelOp.Disconnect(sliceNqn("old", "m0"))), ops);
+  }
+
+  @Test
+  void a_fencing_apply_cut_short_after_the_unlink_still_revokes_and_relinks_when_retried() throws Exception {
+    Node node = new Node(new FakeKernel(DISKS));
+    String newController = Names.NQN_PREFIX + "host:ctrl-b";
+    node.reconcile(Map.of("vol1", diskNode("vol1", 262144, 1, List.of(CONTROLLER_HOST))));
+    Map<String, DesiredState> fenced = Map.of("vol1", diskNode("vol1", 262144, 2, List.of(newController)));
+    node.kernel.failAtCall(2); // the unlink runs, then the agent dies
+    assertThrows(KernelException.class, () -> node.reconcile(fenced));
+
+    List<KernelOp> retry = node.reconcile(fenced);
+    String nqn = sliceNqn("vol1", "m0");
+    assertTrue(retry.contains(new KernelOp.SubsystemDisallowHost(nqn, CONTROLLER_HOST)), retry.toString());
+    assertTrue(retry.contains(new KernelOp.PortLinkSubsystem(1, nqn)), retry.toString());
+    KernelState after = node.kernel.read();
+    assertEquals(java.util.Set.of(newController), after.subsystems().get(nqn).allowedHosts());
+    assertTrue(after.ports().get(1).subsystems().contains(nqn));
   }
 }
