@@ -409,7 +409,7 @@ public final class NodeAgent extends AbstractBehavior<Object> {
   // ---- reconcile ----
 
   private void requestReconcile() {
-    if (reconciling) {
+    if (reconciling || watching) { // one kernel caller at a time: the watch read ends first
       pending = true;
     } else {
       startReconcile();
@@ -543,6 +543,9 @@ public final class NodeAgent extends AbstractBehavior<Object> {
 
   private Behavior<Object> onWatchDone(WatchDone w) {
     watching = false;
+    if (pending || !waitingNext.isEmpty()) {
+      startReconcile();
+    }
     if (w.observation().isEmpty()) {
       getContext().getLog().warn("node {}: could not read the kernel to watch it: {}", settings.nodeId(), w.error());
       return this;

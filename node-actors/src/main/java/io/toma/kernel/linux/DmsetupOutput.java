@@ -25,8 +25,11 @@ public final class DmsetupOutput {
       if (line.isBlank() || line.startsWith("No devices found") || colon <= 0) {
         continue;
       }
-      out.computeIfAbsent(line.substring(0, colon), k -> new ArrayList<>())
-          .add(line.substring(colon + 2).trim());
+      List<String> lines = out.computeIfAbsent(line.substring(0, colon), k -> new ArrayList<>());
+      String rest = line.substring(colon + 2).trim();
+      if (!rest.isEmpty()) { // a device without a table prints its name alone
+        lines.add(rest);
+      }
     }
     return out;
   }

@@ -91,6 +91,8 @@ public final class LinuxKernel implements Kernel {
           readPorts(), readControllers());
     } catch (IOException e) {
       throw new KernelException("reading the kernel's state failed: " + e.getMessage(), e);
+    } catch (IllegalArgumentException e) {
+      throw new KernelException("the kernel's state could not be parsed: " + e.getMessage(), e);
     }
   }
 

@@ -69,6 +69,7 @@ class ParsersTest {
     assertEquals("raid", DmsetupOutput.tableLine(tables.get("toma-vol0").get(0)).target());
     assertEquals("251:0 0", DmsetupOutput.tableLine(tables.get("toma-ld-a").get(0)).args());
     assertTrue(DmsetupOutput.linesByDevice("No devices found\n").isEmpty());
+    assertEquals(List.of(), DmsetupOutput.linesByDevice("toma-empty: \n").get("toma-empty"));
 
     Map<String, DmsetupOutput.DmInfo> info = DmsetupOutput.info("""
         Name:              toma-vol0
