@@ -2,6 +2,7 @@ package io.toma.systemtest;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -38,10 +39,21 @@ final class NamespaceNetwork implements NodeNetwork, AutoCloseable {
     return Optional.empty();
   }
 
-  static NamespaceNetwork create(Path repoRoot, int nodes) {
+  /** Made, or why not (a container without CAP_NET_ADMIN, say): the caller skips then. */
+  sealed interface Outcome permits Made, NotMade {}
+
+  record Made(NamespaceNetwork network) implements Outcome {}
+
+  record NotMade(String reason) implements Outcome {}
+
+  static Outcome create(Path repoRoot, int nodes) {
     NamespaceNetwork network = new NamespaceNetwork(repoRoot.resolve("tools/netns/cluster.sh"));
-    network.run("up", Integer.toString(nodes));
-    return network;
+    Shell.Result result = network.tryRun("up", Integer.toString(nodes));
+    if (!result.succeeded()) {
+      network.tryRun("down");
+      return new NotMade("cannot make the test's network namespaces: " + result.describe());
+    }
+    return new Made(network);
   }
 
   @Override
@@ -69,12 +81,15 @@ final class NamespaceNetwork implements NodeNetwork, AutoCloseable {
   }
 
   private void run(String command, String... args) {
-    List<String> line =
-        new java.util.ArrayList<>(List.of("bash", script.toString(), command, NAME));
-    line.addAll(List.of(args));
-    Shell.Result result = Shell.run(line, COMMAND_TIMEOUT);
+    Shell.Result result = tryRun(command, args);
     if (!result.succeeded()) {
-      throw new IllegalStateException("network namespace setup failed: " + result.describe());
+      throw new IllegalStateException("network namespace command failed: " + result.describe());
     }
+  }
+
+  private Shell.Result tryRun(String command, String... args) {
+    List<String> line = new ArrayList<>(List.of("bash", script.toString(), command, NAME));
+    line.addAll(List.of(args));
+    return Shell.run(line, COMMAND_TIMEOUT);
   }
 }

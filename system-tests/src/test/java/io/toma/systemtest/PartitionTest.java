@@ -25,7 +25,11 @@ class PartitionTest {
   @BeforeAll
   static void startClusterInNamespaces() {
     NamespaceNetwork.unavailableBecause().ifPresent(SystemTestSetup::skip);
-    network = Optional.of(NamespaceNetwork.create(SystemTestSetup.repoRoot(), 3));
+    NamespaceNetwork.Outcome made = NamespaceNetwork.create(SystemTestSetup.repoRoot(), 3);
+    if (made instanceof NamespaceNetwork.NotMade notMade) {
+      SystemTestSetup.skip(notMade.reason());
+    }
+    network = Optional.of(((NamespaceNetwork.Made) made).network());
     // PostgreSQL listens on the host leg of the test network, so every namespace reaches it.
     TestPostgres.Outcome outcome =
         TestPostgres.start(

@@ -48,6 +48,15 @@ final class SystemTestSetup {
     Assumptions.abort(reason);
   }
 
+  /**
+   * Skips a scenario whose feature the real server does not have yet. Never a failure, even when
+   * the tests are required: the scenario starts running by itself once the feature lands.
+   */
+  static void skipUntilLanded(String reason) {
+    System.err.println("system-tests: SKIPPED until the feature lands: " + reason);
+    Assumptions.abort(reason);
+  }
+
   private static boolean required() {
     return "1".equals(System.getenv("TOMA_SYSTEM_TESTS_REQUIRED"))
         || Boolean.getBoolean("toma.systemtests.required");
