@@ -2,6 +2,7 @@ package io.toma.systemtest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
@@ -21,6 +22,7 @@ class PartitionTest {
   private static Optional<NamespaceNetwork> network = Optional.empty();
   private static Optional<TestPostgres> postgres = Optional.empty();
   private static Optional<TomaCluster> cluster = Optional.empty();
+  private final VolumeClient volumes = new VolumeClient();
 
   @BeforeAll
   static void startClusterInNamespaces() {
@@ -71,21 +73,39 @@ class PartitionTest {
     NamespaceNetwork net = network.orElseThrow();
     List<String> majority = List.of(c.memberAddress("n1"), c.memberAddress("n2"));
     TomaProcess minority = c.process("n3");
+    // Once the real server serves volumes, one volume rides through the partition.
+    Optional<Volume> volume =
+        volumes.volumesUnsupportedBecause(c.endpoint("n1")).isEmpty()
+            ? Optional.of(volumes.create(c.endpoint("n1"), "mp-partition", "64MiB", 2))
+            : Optional.empty();
 
     net.cut(3);
 
-    // The majority (2 of 3) keeps its members and downs n3; its API answers throughout.
+    // The majority (2 of 3) keeps its members and downs n3; its API answers throughout, and no
+    // volume ever shows two optimized controllers (two writers) in between.
     for (String survivor : List.of("n1", "n2")) {
       Health after =
           Poll.until(
               survivor + " to down the partitioned n3 and carry on with n1 and n2 up",
               SBR_TIMEOUT,
               () -> {
+                volume.ifPresent(v -> assertAtMostOneOptimized(c, survivor, v.id()));
                 Health h = c.health(survivor);
                 return h.exactlyTheseUp(majority) ? Poll.Seen.done(h, h.summary()) : Poll.Seen.notYet(h.summary());
               });
       assertEquals("up", after.self().status(), survivor + " itself stays up: " + after.summary());
     }
+    volume.ifPresent(
+        v ->
+            Poll.until(
+                "the volume active on the majority side",
+                SBR_TIMEOUT,
+                () -> {
+                  Volume seen = assertAtMostOneOptimized(c, "n1", v.id());
+                  return seen.activeController().filter(n -> !n.equals("n3")).isPresent()
+                      ? Poll.Seen.done(seen, seen.summary())
+                      : Poll.Seen.notYet(seen.summary());
+                }));
 
     // The minority's Split Brain Resolver downs its own side: the process stops by itself.
     int exitCode =
@@ -103,5 +123,12 @@ class PartitionTest {
     assertEquals(2, returned.incarnation(), "a second process for n3");
     c.awaitEveryoneUp();
     assertEquals(3, c.health("n3").members().size(), c.health("n3").summary());
+    volume.ifPresent(v -> assertAtMostOneOptimized(c, "n3", v.id()));
+  }
+
+  private Volume assertAtMostOneOptimized(TomaCluster c, String node, String volumeId) {
+    Volume v = volumes.get(c.endpoint(node), volumeId);
+    assertTrue(v.optimizedControllers().size() <= 1, "two optimized controllers seen from " + node + ": " + v.summary());
+    return v;
   }
 }
