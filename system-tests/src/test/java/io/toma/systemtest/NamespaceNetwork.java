@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Each node in its own network namespace, plugged into one bridge, made and removed by {@code
@@ -23,6 +24,7 @@ final class NamespaceNetwork implements NodeNetwork, AutoCloseable {
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(60);
 
   private final Path script;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private NamespaceNetwork(Path script) {
     this.script = script;
@@ -53,6 +55,8 @@ final class NamespaceNetwork implements NodeNetwork, AutoCloseable {
       network.tryRun("down");
       return new NotMade("cannot make the test's network namespaces: " + result.describe());
     }
+    // A test JVM that dies before @AfterAll must not leave the namespaces behind.
+    Runtime.getRuntime().addShutdownHook(new Thread(network::close, "toma-system-test-netns-down"));
     return new Made(network);
   }
 
@@ -77,7 +81,9 @@ final class NamespaceNetwork implements NodeNetwork, AutoCloseable {
 
   @Override
   public void close() {
-    run("down");
+    if (closed.compareAndSet(false, true)) {
+      run("down");
+    }
   }
 
   private void run(String command, String... args) {

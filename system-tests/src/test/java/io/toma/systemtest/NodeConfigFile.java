@@ -48,6 +48,11 @@ final class NodeConfigFile {
         "  acceptable-heartbeat-pause = 2s",
         "}",
         "pekko.cluster.split-brain-resolver.stable-after = 3s",
+        // Work-around, to move into `toma server` itself: a node downed while its network is cut
+        // can hang for ever in actor-system-terminate (flushing remote transports to peers it
+        // cannot reach), so its process never exits and it keeps whatever it held. Exiting the
+        // JVM when downed bounds that to the phase timeout (10 s); exit code -1 (255).
+        "pekko.coordinated-shutdown.reason-overrides.\"org.apache.pekko.actor.CoordinatedShutdown$ClusterDowningReason$\".exit-jvm = on",
         "");
   }
 

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A throwaway PostgreSQL for one test class, started and stopped by {@code tools/postgres/start.sh}
@@ -24,11 +25,14 @@ final class TestPostgres implements AutoCloseable {
   private final Path tools;
   private final Path directory;
   private final JournalDatabase database;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private TestPostgres(Path tools, Path directory, JournalDatabase database) {
     this.tools = tools;
     this.directory = directory;
     this.database = database;
+    // A test JVM that dies before @AfterAll must not leave a server running.
+    Runtime.getRuntime().addShutdownHook(new Thread(this::close, "toma-system-test-postgres-stop"));
   }
 
   /**
@@ -67,6 +71,9 @@ final class TestPostgres implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     Shell.Result result =
         Shell.run(
             List.of("bash", tools.resolve("stop.sh").toString(), directory.toString()),
