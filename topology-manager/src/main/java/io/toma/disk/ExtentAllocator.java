@@ -73,8 +73,13 @@ public record ExtentAllocator(long sizeBytes, List<Extent> extents) implements C
     return new ExtentAllocator(sizeBytes, next);
   }
 
-  public ExtentAllocator without(String volumeId) {
-    return new ExtentAllocator(sizeBytes, extents.stream().filter(e -> !e.volumeId().equals(volumeId)).toList());
+  /** Without the volume's extents, except those of the members in {@code keepTags}. */
+  public ExtentAllocator without(String volumeId, java.util.Set<String> keepTags) {
+    return new ExtentAllocator(
+        sizeBytes,
+        extents.stream()
+            .filter(e -> !e.volumeId().equals(volumeId) || keepTags.contains(e.tag()))
+            .toList());
   }
 
   /** The extent grown in place to {@code newLength}, when the bytes after it are free. */

@@ -51,8 +51,13 @@ public final class PhysicalDisk
   public record Grow(String volumeId, String tag, long newLengthBytes, ActorRef<GrantReply> replyTo)
       implements Command {}
 
-  /** Release every extent the volume holds here (idempotent). */
-  public record Release(String volumeId, ActorRef<Released> replyTo) implements Command {}
+  /**
+   * Release every extent the volume holds here except those of the members in {@code keepTags}
+   * (empty: all of them). Idempotent. The keep set lets a create that retried elsewhere drop the
+   * extents of abandoned attempts without touching the members it kept.
+   */
+  public record Release(String volumeId, Set<String> keepTags, ActorRef<Released> replyTo)
+      implements Command {}
 
   public record MarkLost(String reason) implements Command {}
 
@@ -80,7 +85,7 @@ public final class PhysicalDisk
 
   public record ExtentGrown(Extent extent) implements Event {}
 
-  public record ExtentsReleased(String volumeId) implements Event {}
+  public record ExtentsReleased(String volumeId, Set<String> keepTags) implements Event {}
 
   public record DiskLost(String reason) implements Event {}
 
@@ -243,12 +248,14 @@ public final class PhysicalDisk
   }
 
   private Effect<Event, State> onRelease(State state, Release cmd) {
-    if (state.allocator().ownedBy(cmd.volumeId()).isEmpty()) {
+    boolean nothingToRelease = state.allocator().ownedBy(cmd.volumeId()).stream()
+        .allMatch(e -> cmd.keepTags().contains(e.tag()));
+    if (nothingToRelease) {
       cmd.replyTo().tell(new Released(diskId, cmd.volumeId()));
       return Effect().none();
     }
     return Effect()
-        .persist(new ExtentsReleased(cmd.volumeId()))
+        .persist(new ExtentsReleased(cmd.volumeId(), Set.copyOf(cmd.keepTags())))
         .thenRun(s -> {
           observer.changed(s.facts(diskId));
           cmd.replyTo().tell(new Released(diskId, cmd.volumeId()));
@@ -289,7 +296,7 @@ public final class PhysicalDisk
             new ExtentAllocator(e.sizeBytes(), s.allocator().extents())))
         .onEvent(ExtentGranted.class, (s, e) -> withAllocator(s, s.allocator().with(e.extent())))
         .onEvent(ExtentGrown.class, (s, e) -> withAllocator(s, s.allocator().replacing(e.extent())))
-        .onEvent(ExtentsReleased.class, (s, e) -> withAllocator(s, s.allocator().without(e.volumeId())))
+        .onEvent(ExtentsReleased.class, (s, e) -> withAllocator(s, s.allocator().without(e.volumeId(), e.keepTags())))
         .onEvent(DiskLost.class, (s, e) -> new State(
             s.registered(), s.nodeId(), s.zone(), s.rack(), s.healthy(), true, s.allocator()))
         .build();
