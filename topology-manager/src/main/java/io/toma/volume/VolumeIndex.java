@@ -30,14 +30,14 @@ public final class VolumeIndex
   public static final EntityTypeKey<Command> TYPE_KEY = EntityTypeKey.create(Command.class, "VolumeIndex");
   public static final String ID = "volumes";
 
-  public sealed interface Command extends CborSerializable permits Add, Remove, List_ {}
+  public sealed interface Command extends CborSerializable permits Add, Remove, ListIds {}
 
   public record Add(String volumeId) implements Command {}
 
   public record Remove(String volumeId) implements Command {}
 
   /** A page of volume ids in name order. */
-  public record List_(int offset, int limit, ActorRef<IdPage> replyTo) implements Command {}
+  public record ListIds(int offset, int limit, ActorRef<IdPage> replyTo) implements Command {}
 
   public record IdPage(List<String> ids, int total) implements CborSerializable {}
 
@@ -87,7 +87,7 @@ public final class VolumeIndex
             ? Effect().none() : Effect().persist(new VolumeAdded(c.volumeId())))
         .onCommand(Remove.class, (s, c) -> s.ids().contains(c.volumeId())
             ? Effect().persist(new VolumeRemoved(c.volumeId())) : Effect().none())
-        .onCommand(List_.class, (s, c) -> {
+        .onCommand(ListIds.class, (s, c) -> {
           List<String> sorted = List.copyOf(new TreeSet<>(s.ids()));
           int from = Math.min(Math.max(0, c.offset()), sorted.size());
           int to = Math.min(sorted.size(), from + Math.max(0, c.limit()));
