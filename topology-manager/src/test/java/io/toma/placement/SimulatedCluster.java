@@ -33,6 +33,8 @@ final class SimulatedCluster {
   final Map<String, DiskSite> sites = new LinkedHashMap<>();
   final Map<String, ExtentAllocator> allocators = new TreeMap<>();
   final Map<String, Volume> volumes = new LinkedHashMap<>();
+  /** Free bytes per disk, forgotten whenever the disk's allocator changes (the view is read often). */
+  private final Map<String, Long> free = new HashMap<>();
   final Set<String> lost = new HashSet<>();
   final DiskPlacer placer;
   int refusals = 0;
@@ -69,8 +71,13 @@ final class SimulatedCluster {
   List<DiskFacts> capacityView() {
     List<DiskFacts> view = new ArrayList<>();
     sites.values().forEach(s -> view.add(new DiskFacts(s.diskId(), s.nodeId(), s.zone(), s.rack(), s.sizeBytes(),
-        allocators.get(s.diskId()).freeBytes(), !lost.contains(s.diskId()))));
+        free.computeIfAbsent(s.diskId(), d -> allocators.get(d).freeBytes()), !lost.contains(s.diskId()))));
     return view;
+  }
+
+  /** Bytes not free over all disks (from the cached view, so cheap to ask after every step). */
+  long usedBytes() {
+    return capacityView().stream().mapToLong(d -> d.sizeBytes() - d.freeBytes()).sum();
   }
 
   /** Create a volume; empty when placement is impossible. */
@@ -103,6 +110,7 @@ final class SimulatedCluster {
       for (String disk : allocators.keySet()) {
         allocators.put(disk, allocators.get(disk).without(id, Set.of()));
       }
+      free.clear();
     }
     return Optional.empty();
   }
@@ -116,6 +124,7 @@ final class SimulatedCluster {
       return Optional.empty();
     }
     allocators.put(diskId, allocator.with(fit.get()));
+    free.remove(diskId);
     return Optional.of(new Member(slot.leg(), slot.replica(), diskId, fit.get()));
   }
 
@@ -123,6 +132,7 @@ final class SimulatedCluster {
     Volume v = volumes.remove(id);
     for (Member m : v.members()) {
       allocators.put(m.diskId(), allocators.get(m.diskId()).without(id, Set.of()));
+      free.remove(m.diskId());
     }
   }
 
