@@ -12,6 +12,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.cluster.ddata.LWWMap;
+import io.toma.persistence.CborSerializable;
 import org.apache.pekko.cluster.ddata.Key;
 import org.apache.pekko.cluster.ddata.LWWMapKey;
 import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
@@ -28,11 +29,14 @@ import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
  */
 public final class CapacityView extends AbstractBehavior<CapacityView.Command> {
 
-  public static final Key<LWWMap<String, DiskFacts>> DISKS = LWWMapKey.create("toma-capacity-disks");
-  public static final Key<LWWMap<String, NodeFacts>> NODES = LWWMapKey.create("toma-capacity-nodes");
+  /**
+   * One map for disks and nodes (entries "disk/<id>" and "node/<id>"): typed message adapters are
+   * keyed by message class, so one actor can only hold one ReplicatorMessageAdapter subscription.
+   */
+  public static final Key<LWWMap<String, CborSerializable>> KEY = LWWMapKey.create("toma-capacity");
 
   public sealed interface Command
-      permits PublishDisk, PublishNode, GetSnapshot, DisksChanged, NodesChanged, UpdateDone {}
+      permits PublishDisk, PublishNode, GetSnapshot, Changed, UpdateDone {}
 
   public record PublishDisk(DiskFacts facts) implements Command {}
 
@@ -48,9 +52,7 @@ public final class CapacityView extends AbstractBehavior<CapacityView.Command> {
     }
   }
 
-  private record DisksChanged(Map<String, DiskFacts> entries) implements Command {}
-
-  private record NodesChanged(Map<String, NodeFacts> entries) implements Command {}
+  private record Changed(Map<String, CborSerializable> entries) implements Command {}
 
   private enum UpdateDone implements Command {
     INSTANCE
@@ -59,71 +61,62 @@ public final class CapacityView extends AbstractBehavior<CapacityView.Command> {
   public static Behavior<Command> create() {
     return Behaviors.setup(
         ctx ->
-            DistributedData.<Command, LWWMap<String, DiskFacts>>withReplicatorMessageAdapter(
-                disks ->
-                    DistributedData.<Command, LWWMap<String, NodeFacts>>withReplicatorMessageAdapter(
-                        nodes -> new CapacityView(ctx, disks, nodes))));
+            DistributedData.<Command, LWWMap<String, CborSerializable>>withReplicatorMessageAdapter(
+                replicator -> new CapacityView(ctx, replicator)));
   }
 
-  private final ReplicatorMessageAdapter<Command, LWWMap<String, DiskFacts>> disksReplicator;
-  private final ReplicatorMessageAdapter<Command, LWWMap<String, NodeFacts>> nodesReplicator;
+  private final ReplicatorMessageAdapter<Command, LWWMap<String, CborSerializable>> replicator;
   private final SelfUniqueAddress self;
   private final Map<String, DiskFacts> disks = new TreeMap<>();
   private final Map<String, NodeFacts> nodes = new TreeMap<>();
 
   private CapacityView(
       ActorContext<Command> context,
-      ReplicatorMessageAdapter<Command, LWWMap<String, DiskFacts>> disksReplicator,
-      ReplicatorMessageAdapter<Command, LWWMap<String, NodeFacts>> nodesReplicator) {
+      ReplicatorMessageAdapter<Command, LWWMap<String, CborSerializable>> replicator) {
     super(context);
-    this.disksReplicator = disksReplicator;
-    this.nodesReplicator = nodesReplicator;
+    this.replicator = replicator;
     this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
-    disksReplicator.subscribe(DISKS, changed -> changed instanceof Replicator.Changed<LWWMap<String, DiskFacts>> c
-        ? new DisksChanged(c.get(DISKS).getEntries())
-        : new DisksChanged(Map.of()));
-    nodesReplicator.subscribe(NODES, changed -> changed instanceof Replicator.Changed<LWWMap<String, NodeFacts>> c
-        ? new NodesChanged(c.get(NODES).getEntries())
-        : new NodesChanged(Map.of()));
+    replicator.subscribe(KEY, changed -> changed instanceof Replicator.Changed<LWWMap<String, CborSerializable>> c
+        ? new Changed(c.get(KEY).getEntries())
+        : new Changed(Map.of()));
   }
 
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(PublishDisk.class, this::onPublishDisk)
-        .onMessage(PublishNode.class, this::onPublishNode)
+        .onMessage(PublishDisk.class, m -> {
+          // The local copy changes at once, so the next placement on this node sees it.
+          disks.put(m.facts().diskId(), m.facts());
+          publish("disk/" + m.facts().diskId(), m.facts());
+          return this;
+        })
+        .onMessage(PublishNode.class, m -> {
+          nodes.put(m.facts().nodeId(), m.facts());
+          publish("node/" + m.facts().nodeId(), m.facts());
+          return this;
+        })
         .onMessage(GetSnapshot.class, m -> {
           m.replyTo().tell(new Snapshot(List.copyOf(disks.values()), List.copyOf(nodes.values())));
           return this;
         })
-        .onMessage(DisksChanged.class, m -> {
-          disks.putAll(m.entries());
-          return this;
-        })
-        .onMessage(NodesChanged.class, m -> {
-          nodes.putAll(m.entries());
+        .onMessage(Changed.class, m -> {
+          m.entries().forEach((key, value) -> {
+            if (value instanceof DiskFacts d) {
+              disks.put(d.diskId(), d);
+            } else if (value instanceof NodeFacts n) {
+              nodes.put(n.nodeId(), n);
+            }
+          });
           return this;
         })
         .onMessage(UpdateDone.class, m -> this)
         .build();
   }
 
-  private Behavior<Command> onPublishDisk(PublishDisk m) {
-    // The local copy changes at once, so the next placement on this node sees it.
-    disks.put(m.facts().diskId(), m.facts());
-    disksReplicator.askUpdate(
-        replyTo -> new Replicator.Update<>(DISKS, LWWMap.create(), Replicator.writeLocal(), replyTo,
-            current -> current.put(self, m.facts().diskId(), m.facts())),
+  private void publish(String key, CborSerializable value) {
+    replicator.askUpdate(
+        replyTo -> new Replicator.Update<>(KEY, LWWMap.create(), Replicator.writeLocal(), replyTo,
+            current -> current.put(self, key, value)),
         response -> UpdateDone.INSTANCE);
-    return this;
-  }
-
-  private Behavior<Command> onPublishNode(PublishNode m) {
-    nodes.put(m.facts().nodeId(), m.facts());
-    nodesReplicator.askUpdate(
-        replyTo -> new Replicator.Update<>(NODES, LWWMap.create(), Replicator.writeLocal(), replyTo,
-            current -> current.put(self, m.facts().nodeId(), m.facts())),
-        response -> UpdateDone.INSTANCE);
-    return this;
   }
 }

@@ -35,6 +35,11 @@ public record TopologySettings(
         events, controllerSlotsPerNode);
   }
 
+  public TopologySettings withAskTimeout(Duration timeout) {
+    return new TopologySettings(spareReserveFraction, placementAttempts, timeout, applyResendInterval,
+        snapshotEvery, controllerSlotsPerNode);
+  }
+
   public TopologySettings withSpareReserveFraction(double fraction) {
     return new TopologySettings(fraction, placementAttempts, askTimeout, applyResendInterval,
         snapshotEvery, controllerSlotsPerNode);
