@@ -71,6 +71,11 @@ public final class TopologyService {
     return new TopologyService(system, settings, capacity);
   }
 
+  /** This node's capacity view (placement reads it; self-healing will too). */
+  public ActorRef<CapacityView.Command> capacityView() {
+    return capacity;
+  }
+
   // ---- volumes ----
 
   public CompletionStage<TopologyResult<VolumeView>> createVolume(VolumeSpec spec) {
