@@ -128,10 +128,15 @@ public final class TopologyService {
     return validId(id) ? volume(id, r -> new VirtualDisk.Detach(hostNqn, r), settings.askTimeout()) : notFound(id);
   }
 
-  /** Online grow is not built yet: answers Invalid on every call (see docs/placement.md). */
+  /**
+   * Grow online (no shrinking). Answers once the grow is recorded (state Provisioning until the
+   * disk nodes, then the controllers, applied it); PlacementFailed when an extent cannot grow in
+   * place (moving extents is not built yet).
+   */
   public CompletionStage<TopologyResult<VolumeView>> resize(String id, long newSizeBytes) {
-    return CompletableFuture.completedFuture(
-        new TopologyResult.Invalid<>("sizeBytes", "online grow is not implemented yet"));
+    return validId(id)
+        ? volume(id, r -> new VirtualDisk.Resize(newSizeBytes, r), settings.askTimeout().multipliedBy(2))
+        : notFound(id);
   }
 
   // ---- nodes ----

@@ -74,7 +74,8 @@ public final class DesiredStateBuilder {
       NodeAccumulator node, VolumeDesign design, ReplicaPlacement member, List<String> controllerHosts) {
     String volume = design.volumeId();
     String slice = VolumeNames.sliceDm(volume, member.tag());
-    long sectors = design.geometry().extentSectors();
+    // The slice follows the member's extent, which an online grow lengthens before the stack.
+    long sectors = member.lengthBytes() / VolumeGeometry.SECTOR;
     node.dm.add(new DmDevice(slice, List.of(
         new DmTableLine(0, sectors, "linear", "@disk:" + member.diskId() + " " + member.offsetBytes() / VolumeGeometry.SECTOR))));
     String nqn = VolumeNames.memberNqn(volume, member.tag());

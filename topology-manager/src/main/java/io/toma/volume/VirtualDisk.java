@@ -87,7 +87,7 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
 
   /** Commands that may cross the cluster (from the facade or another entity). */
   public sealed interface ExternalCommand extends Command, CborSerializable
-      permits Create, Get, Delete, Attach, Detach, ReportApplied, ReportApplyFailed, ReportRemoved,
+      permits Create, Get, Delete, Attach, Detach, Resize, ReportApplied, ReportApplyFailed, ReportRemoved,
           ReportMemberLost {}
 
   public record Create(VolumeSpec spec, ActorRef<VolumeReply> replyTo) implements ExternalCommand {}
@@ -100,6 +100,13 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   public record Attach(String hostNqn, ActorRef<VolumeReply> replyTo) implements ExternalCommand {}
 
   public record Detach(String hostNqn, ActorRef<VolumeReply> replyTo) implements ExternalCommand {}
+
+  /**
+   * Grow online to {@code newSizeBytes}: every member's extent grows in place, the disk nodes
+   * apply the longer slices, then the controllers the larger raid and stripe (kernel-recipes
+   * "Online grow"). Answered once the grow is recorded; refused when an extent cannot grow in place.
+   */
+  public record Resize(long newSizeBytes, ActorRef<VolumeReply> replyTo) implements ExternalCommand {}
 
   public record ReportApplied(String nodeId, long revision) implements ExternalCommand {}
 
@@ -127,6 +134,10 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   private record Resend() implements Command {}
 
   private record ReleaseAnswered(boolean ok) implements Command {}
+
+  private record GrowAnswered(int growId, String member, Optional<PhysicalDisk.GrantReply> reply) implements Command {}
+
+  private record CompleteGrow() implements Command {}
 
   // ---- wiring ----
 
@@ -159,6 +170,28 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   private Optional<Round> round = Optional.empty();
   private int releasesPending = 0;
   private final Map<String, String> lastApplyErrors = new TreeMap<>();
+
+  /** An online grow asking the disks to grow its extents (transient: nothing is recorded until all agree). */
+  private static final class PendingGrow {
+    final int id;
+    final long newSizeBytes;
+    final long extentBytes;
+    final int expected;
+    final ActorRef<VolumeReply> replyTo;
+    final List<String> refusals = new ArrayList<>();
+    int answers = 0;
+
+    PendingGrow(int id, long newSizeBytes, long extentBytes, int expected, ActorRef<VolumeReply> replyTo) {
+      this.id = id;
+      this.newSizeBytes = newSizeBytes;
+      this.extentBytes = extentBytes;
+      this.expected = expected;
+      this.replyTo = replyTo;
+    }
+  }
+
+  private Optional<PendingGrow> pendingGrow = Optional.empty();
+  private int growIds = 0;
 
   /** One placement attempt: what was chosen and the answers received so far. */
   private static final class Round {
@@ -210,6 +243,7 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
             case PLACED -> {
               indexAdd();
               sendPending(state);
+              ctx.getSelf().tell(new CompleteGrow());
             }
             case DELETING -> sendPending(state);
             case ABSENT -> { }
@@ -255,6 +289,9 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
           return Effect().none();
         })
         .onCommand(ReleaseAnswered.class, this::onReleaseAnswered)
+        .onCommand(Resize.class, this::onResize)
+        .onCommand(GrowAnswered.class, this::onGrowAnswered)
+        .onCommand(CompleteGrow.class, this::onCompleteGrow)
         .build();
   }
 
@@ -538,7 +575,9 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
     }
     lastApplyErrors.remove(nodeId);
     return Effect().persist(new NodeApplied(nodeId, revision)).thenRun(s -> {
-      if (s.nodesBehind().isEmpty()) {
+      if (s.growingToBytes() > 0 && s.nodesBehind().isEmpty()) {
+        ctx.getSelf().tell(new CompleteGrow());
+      } else if (s.nodesBehind().isEmpty()) {
         ctx.getLog().info("volume {}: every node applied revision {}; volume {}", volumeId, s.revision(),
             s.visibleState().display());
       }
@@ -553,6 +592,77 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
     }
     ctx.getLog().warn("volume {}: member on disk {} lost ({}); volume degraded", volumeId, cmd.diskId(), cmd.reason());
     return Effect().persist(new MemberLost(cmd.diskId(), cmd.reason()));
+  }
+
+  // ---- online grow ----
+
+  private Effect<Event, VolumeRecord> onResize(VolumeRecord state, Resize cmd) {
+    if (state.phase() == Phase.ABSENT) {
+      cmd.replyTo().tell(new VolumeReply.NotFound(volumeId));
+      return Effect().none();
+    }
+    if (state.phase() != Phase.PLACED || state.growingToBytes() > 0 || pendingGrow.isPresent()
+        || !state.lostMembers().isEmpty()) {
+      cmd.replyTo().tell(new VolumeReply.Conflict("volume " + volumeId + " cannot grow now: "
+          + state.reason().orElse("a grow is under way")));
+      return Effect().none();
+    }
+    VolumeSpec spec = state.spec().orElseThrow();
+    if (cmd.newSizeBytes() == spec.sizeBytes()) {
+      cmd.replyTo().tell(found(state));
+      return Effect().none();
+    }
+    if (cmd.newSizeBytes() < spec.sizeBytes() || cmd.newSizeBytes() % VolumeSpec.MIB != 0) {
+      cmd.replyTo().tell(new VolumeReply.Invalid("sizeBytes",
+          "sizeBytes must be a multiple of 1 MiB larger than the current " + spec.sizeBytes() + " (no shrinking)"));
+      return Effect().none();
+    }
+    long extentBytes = VolumeGeometry.of(cmd.newSizeBytes(), spec.layout().legs()).extentBytes();
+    List<ReplicaPlacement> members = state.placement().orElseThrow().replicas();
+    PendingGrow grow = new PendingGrow(++growIds, cmd.newSizeBytes(), extentBytes, members.size(), cmd.replyTo());
+    pendingGrow = Optional.of(grow);
+    for (ReplicaPlacement m : members) {
+      ctx.ask(PhysicalDisk.GrantReply.class, sharding.entityRefFor(PhysicalDisk.TYPE_KEY, m.diskId()),
+          settings.askTimeout(), replyTo -> new PhysicalDisk.Grow(volumeId, m.tag(), extentBytes, replyTo),
+          (reply, failure) -> new GrowAnswered(grow.id, m.tag() + " on " + m.diskId(), Optional.ofNullable(reply)));
+    }
+    return Effect().none();
+  }
+
+  private Effect<Event, VolumeRecord> onGrowAnswered(VolumeRecord state, GrowAnswered msg) {
+    Optional<PendingGrow> current = pendingGrow.filter(g -> g.id == msg.growId());
+    if (current.isEmpty()) {
+      return Effect().none();
+    }
+    PendingGrow grow = current.get();
+    grow.answers++;
+    if (!(msg.reply().orElse(null) instanceof PhysicalDisk.Granted)) {
+      String why = msg.reply().orElse(null) instanceof PhysicalDisk.Refused r ? r.reason() : "no answer";
+      grow.refusals.add(msg.member() + ": " + why);
+    }
+    if (grow.answers < grow.expected) {
+      return Effect().none();
+    }
+    pendingGrow = Optional.empty();
+    if (!grow.refusals.isEmpty()) {
+      // Extents that did grow keep their extra bytes unused until the next grow: harmless.
+      grow.replyTo.tell(new VolumeReply.PlacementFailed(
+          "cannot grow in place: " + String.join("; ", grow.refusals)));
+      return Effect().none();
+    }
+    return Effect().persist(new VolumeRecord.GrowStarted(grow.newSizeBytes, grow.extentBytes)).thenRun(s -> {
+      ctx.getLog().info("volume {}: growing to {} bytes; disk nodes first", volumeId, grow.newSizeBytes);
+      sendPending(s);
+      grow.replyTo.tell(found(s));
+    });
+  }
+
+  /** Stage 2 of a grow, once every disk node runs the longer slices. */
+  private Effect<Event, VolumeRecord> onCompleteGrow(VolumeRecord state, CompleteGrow msg) {
+    if (state.phase() != Phase.PLACED || state.growingToBytes() == 0 || !state.nodesBehind().isEmpty()) {
+      return Effect().none();
+    }
+    return Effect().persist(new VolumeRecord.GrowCompleted()).thenRun(this::sendPending);
   }
 
   // ---- delete ----

@@ -35,7 +35,9 @@ public record VolumeRecord(
     Set<String> touchedDisks,
     Set<String> touchedNodes,
     Map<String, String> lostDisks,
-    Set<String> removedNodes)
+    Set<String> removedNodes,
+    /** While an online grow is under way: the new size (slices grown first, then the stack); else 0. */
+    long growingToBytes)
     implements CborSerializable {
 
   public enum Phase {
@@ -57,14 +59,15 @@ public record VolumeRecord(
 
   public static VolumeRecord absent() {
     return new VolumeRecord(Phase.ABSENT, Optional.empty(), "", 0, Optional.empty(), List.of(), 0,
-        Map.of(), Map.of(), Set.of(), Set.of(), Map.of(), Set.of());
+        Map.of(), Map.of(), Set.of(), Set.of(), Map.of(), Set.of(), 0);
   }
 
   // ---- events (facts, past tense) ----
 
   public sealed interface Event extends CborSerializable
       permits CreationStarted, CandidatesTouched, VolumePlaced, CreationAbandoned, AttachmentAdded,
-          AttachmentRemoved, NodeApplied, MemberLost, DeletionStarted, NodeRemoved, VolumeDeleted {}
+          AttachmentRemoved, NodeApplied, MemberLost, DeletionStarted, NodeRemoved, VolumeDeleted,
+          GrowStarted, GrowCompleted {}
 
   public record CreationStarted(VolumeSpec spec, String namespaceUuid) implements Event {}
 
@@ -89,12 +92,21 @@ public record VolumeRecord(
 
   public record VolumeDeleted() implements Event {}
 
+  /**
+   * Online grow, stage 1 (kernel-recipes "Online grow": slices first, then the raid): every
+   * member's extent was grown in place to {@code extentBytes}; the disk nodes get longer slices.
+   */
+  public record GrowStarted(long newSizeBytes, long extentBytes) implements Event {}
+
+  /** Stage 2: every disk node applied the longer slices; the controllers get the larger stack. */
+  public record GrowCompleted() implements Event {}
+
   // ---- the state machine ----
 
   public VolumeRecord apply(Event event) {
     if (event instanceof CreationStarted e) {
       return new VolumeRecord(Phase.PLACING, Optional.of(e.spec()), e.namespaceUuid(), 1, Optional.empty(),
-          List.of(), 0, Map.of(), Map.of(), Set.of(), Set.of(), Map.of(), Set.of());
+          List.of(), 0, Map.of(), Map.of(), Set.of(), Set.of(), Map.of(), Set.of(), 0);
     }
     if (event instanceof CandidatesTouched e) {
       Set<String> disks = new TreeSet<>(touchedDisks);
@@ -102,11 +114,11 @@ public record VolumeRecord(
       Set<String> nodes = new TreeSet<>(touchedNodes);
       nodes.addAll(e.nodeIds());
       return new VolumeRecord(phase, spec, namespaceUuid, epoch, placement, attachments, revision,
-          desiredRevisions, appliedRevisions, disks, nodes, lostDisks, removedNodes);
+          desiredRevisions, appliedRevisions, disks, nodes, lostDisks, removedNodes, growingToBytes);
     }
     if (event instanceof VolumePlaced e) {
       VolumeRecord placed = new VolumeRecord(Phase.PLACED, spec, namespaceUuid, epoch, Optional.of(e.placement()),
-          attachments, revision, desiredRevisions, appliedRevisions, Set.of(), Set.of(), lostDisks, removedNodes);
+          attachments, revision, desiredRevisions, appliedRevisions, Set.of(), Set.of(), lostDisks, removedNodes, growingToBytes);
       return placed.reconfigured(Map.of());
     }
     if (event instanceof CreationAbandoned) {
@@ -126,33 +138,49 @@ public record VolumeRecord(
       Map<String, Long> applied = new TreeMap<>(appliedRevisions);
       applied.merge(e.nodeId(), e.revision(), Math::max);
       return new VolumeRecord(phase, spec, namespaceUuid, epoch, placement, attachments, revision,
-          desiredRevisions, applied, touchedDisks, touchedNodes, lostDisks, removedNodes);
+          desiredRevisions, applied, touchedDisks, touchedNodes, lostDisks, removedNodes, growingToBytes);
     }
     if (event instanceof MemberLost e) {
       Map<String, String> lost = new TreeMap<>(lostDisks);
       lost.put(e.diskId(), e.reason());
       return new VolumeRecord(phase, spec, namespaceUuid, epoch, placement, attachments, revision,
-          desiredRevisions, appliedRevisions, touchedDisks, touchedNodes, lost, removedNodes);
+          desiredRevisions, appliedRevisions, touchedDisks, touchedNodes, lost, removedNodes, growingToBytes);
     }
     if (event instanceof DeletionStarted) {
       return new VolumeRecord(Phase.DELETING, spec, namespaceUuid, epoch, placement, attachments, revision + 1,
-          desiredRevisions, appliedRevisions, touchedDisks, touchedNodes, lostDisks, Set.of());
+          desiredRevisions, appliedRevisions, touchedDisks, touchedNodes, lostDisks, Set.of(), growingToBytes);
     }
     if (event instanceof NodeRemoved e) {
       Set<String> removed = new TreeSet<>(removedNodes);
       removed.add(e.nodeId());
       return new VolumeRecord(phase, spec, namespaceUuid, epoch, placement, attachments, revision,
-          desiredRevisions, appliedRevisions, touchedDisks, touchedNodes, lostDisks, removed);
+          desiredRevisions, appliedRevisions, touchedDisks, touchedNodes, lostDisks, removed, growingToBytes);
     }
     if (event instanceof VolumeDeleted) {
       return absent();
+    }
+    if (event instanceof GrowStarted e) {
+      VolumePlacement p = placement.orElseThrow();
+      List<ReplicaPlacement> grown = p.replicas().stream().map(r -> new ReplicaPlacement(r.leg(), r.replica(),
+          r.diskId(), r.nodeId(), r.rack(), r.zone(), r.fabricAddress(), r.offsetBytes(), e.extentBytes())).toList();
+      Map<String, DesiredState> before = desiredStates();
+      return new VolumeRecord(phase, spec, namespaceUuid, epoch, Optional.of(new VolumePlacement(grown, p.controllers())),
+          attachments, revision, desiredRevisions, appliedRevisions, touchedDisks, touchedNodes, lostDisks,
+          removedNodes, e.newSizeBytes()).reconfigured(before);
+    }
+    if (event instanceof GrowCompleted) {
+      VolumeSpec s = spec.orElseThrow();
+      Map<String, DesiredState> before = desiredStates();
+      return new VolumeRecord(phase, Optional.of(new VolumeSpec(s.name(), growingToBytes, s.layout())), namespaceUuid,
+          epoch, placement, attachments, revision, desiredRevisions, appliedRevisions, touchedDisks, touchedNodes,
+          lostDisks, removedNodes, 0).reconfigured(before);
     }
     throw new IllegalArgumentException("unknown event " + event);
   }
 
   private VolumeRecord withAttachments(List<String> hosts) {
     return new VolumeRecord(phase, spec, namespaceUuid, epoch, placement, hosts, revision,
-        desiredRevisions, appliedRevisions, touchedDisks, touchedNodes, lostDisks, removedNodes);
+        desiredRevisions, appliedRevisions, touchedDisks, touchedNodes, lostDisks, removedNodes, growingToBytes);
   }
 
   /** Bump the revision and give it to every node whose desired state differs from {@code before}. */
@@ -165,7 +193,7 @@ public record VolumeRecord(
       }
     });
     return new VolumeRecord(phase, spec, namespaceUuid, epoch, placement, attachments, next,
-        desired, appliedRevisions, touchedDisks, touchedNodes, lostDisks, removedNodes);
+        desired, appliedRevisions, touchedDisks, touchedNodes, lostDisks, removedNodes, growingToBytes);
   }
 
   // ---- queries ----
@@ -213,19 +241,22 @@ public record VolumeRecord(
     return switch (phase) {
       case ABSENT -> Optional.of("not created");
       case PLACING -> Optional.of("placing extents and controllers");
+      case PLACED -> placedReason();
       case DELETING -> Optional.of("removing from " + String.join(", ", nodesNotRemoved()));
-      case PLACED -> {
-        List<ReplicaPlacement> lost = lostMembers();
-        if (!lost.isEmpty()) {
-          yield Optional.of(lost.size() + " member(s) lost: " + String.join(", ",
-              lost.stream().map(m -> m.tag() + " on " + m.diskId() + " (" + lostDisks.get(m.diskId()) + ")").toList()));
-        }
-        Set<String> behind = nodesBehind();
-        yield behind.isEmpty() ? Optional.empty() : Optional.of(
-            "waiting for " + String.join(", ", behind.stream()
-                .map(n -> n + " to apply revision " + desiredRevisions.get(n)).toList()));
-      }
     };
+  }
+
+  private Optional<String> placedReason() {
+    List<ReplicaPlacement> lost = lostMembers();
+    if (!lost.isEmpty()) {
+      return Optional.of(lost.size() + " member(s) lost: " + String.join(", ",
+          lost.stream().map(m -> m.tag() + " on " + m.diskId() + " (" + lostDisks.get(m.diskId()) + ")").toList()));
+    }
+    Set<String> behind = nodesBehind();
+    String growing = growingToBytes > 0 ? "growing to " + growingToBytes + " bytes; " : "";
+    return behind.isEmpty() ? Optional.empty() : Optional.of(growing
+        + "waiting for " + String.join(", ", behind.stream()
+            .map(n -> n + " to apply revision " + desiredRevisions.get(n)).toList()));
   }
 
   public List<ReplicaPlacement> lostMembers() {

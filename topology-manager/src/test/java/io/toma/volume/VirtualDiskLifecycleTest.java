@@ -187,6 +187,49 @@ class VirtualDiskLifecycleTest {
     }
   }
 
+  static long lengthOf(AgentProtocol.Apply apply, String dmName) {
+    return apply.desired().dmDevices().stream().filter(d -> d.name().equals(dmName)).findFirst()
+        .map(d -> d.table().get(0).length()).orElse(-1L);
+  }
+
+  @Test
+  void growingAVolumeOnlineGrowsTheSlicesOnTheDiskNodesBeforeTheRaidOnTheControllers() {
+    VolumeView created = ok(topology.service.createVolume(spec("vol-grow", 2, 1, FailureDomainLevel.NODE)));
+    nodesOf(created).forEach(n -> acknowledge(n, "vol-grow"));
+    awaitState("vol-grow", "Online");
+    VolumeGeometry bigger = VolumeGeometry.of(32 * GIB, 1);
+
+    VolumeView growing = ok(topology.service.resize("vol-grow", 32 * GIB));
+    assertEquals("Provisioning", growing.state());
+    Set<String> diskNodes = new TreeSet<>();
+    growing.legs().forEach(l -> l.replicas().forEach(r -> diskNodes.add(r.node())));
+    String reason = growing.reason().orElseThrow();
+    for (String node : nodesOf(growing)) {
+      assertEquals(diskNodes.contains(node), reason.contains(node + " to apply"), reason);
+    }
+    String active = growing.controllers().get(0).node();
+    for (int r = 0; r < 2; r++) {
+      String node = growing.legs().get(0).replicas().get(r).node();
+      AgentProtocol.Apply apply = nextApply(node, "vol-grow");
+      assertEquals(bigger.extentSectors(), lengthOf(apply, "toma-vol-grow-l0r" + r), "the slice grew first");
+      if (node.equals(active)) {
+        assertEquals(VolumeGeometry.of(16 * GIB, 1).volumeSectors(), lengthOf(apply, "toma-vol-grow"),
+            "the raid keeps its size until every slice grew");
+      }
+      apply.replyTo().tell(new AgentProtocol.Applied(node, "vol-grow", apply.revision()));
+    }
+    AgentProtocol.Apply stack = nextApply(active, "vol-grow");
+    assertEquals(bigger.volumeSectors(), lengthOf(stack, "toma-vol-grow"));
+    assertEquals(bigger.legDataSectors(), lengthOf(stack, "toma-vol-grow-l0"));
+    stack.replyTo().tell(new AgentProtocol.Applied(active, "vol-grow", stack.revision()));
+    String standby = growing.controllers().get(1).node();
+    acknowledge(standby, "vol-grow");
+    VolumeView grown = awaitState("vol-grow", "Online");
+    assertEquals(32 * GIB, grown.sizeBytes());
+    assertInstanceOf(TopologyResult.Invalid.class, topology.service.resize("vol-grow", 8 * GIB).toCompletableFuture().join(),
+        "shrinking is refused");
+  }
+
   @Test
   void deletingAVolumeRemovesItFromEveryNodeThenReleasesItsExtents() {
     VolumeView created = ok(topology.service.createVolume(spec("vol-delete", 2, 1, FailureDomainLevel.NODE)));
