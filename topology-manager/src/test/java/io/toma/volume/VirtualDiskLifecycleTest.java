@@ -23,9 +23,16 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Test;
 
-/** A manager with four storage nodes whose agents are test probes. */
+/**
+ * A manager with four storage nodes whose agents are test probes. The tests share the cluster;
+ * the one that loses a disk runs last, so no other test meets a degraded volume.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class VirtualDiskLifecycleTest {
 
   static final TestTopology topology = new TestTopology("VirtualDiskLifecycleTest", TestTopology.fastSettings());
@@ -184,6 +191,32 @@ class VirtualDiskLifecycleTest {
     } finally {
       ok(topology.service.uncordon("n1"));
       ok(topology.service.uncordon("n2"));
+    }
+  }
+
+  @Test
+  @Order(Integer.MAX_VALUE)
+  void aLostDiskDegradesExactlyTheVolumesThatUsedIt() {
+    VolumeView a = ok(topology.service.createVolume(spec("vol-lost-a", 2, 0, FailureDomainLevel.NODE)));
+    nodesOf(a).forEach(n -> acknowledge(n, "vol-lost-a"));
+    awaitState("vol-lost-a", "Online");
+    VolumeView.ReplicaView victim = a.legs().get(0).replicas().get(0);
+    topology.reports().tell(new AgentProtocol.DiskLost(victim.node(), victim.disk(), "I/O errors"));
+    VolumeView degraded = awaitState("vol-lost-a", "Degraded");
+    assertTrue(degraded.reason().orElseThrow().contains("l0r0 on " + victim.disk() + " (I/O errors)"),
+        degraded.reason().orElseThrow());
+    assertEquals("Lost", degraded.legs().get(0).replicas().get(0).state());
+    for (VolumeView other : ok(topology.service.listVolumes(0, 1000)).items()) {
+      boolean uses = other.legs().stream().anyMatch(l -> l.replicas().stream().anyMatch(r -> r.disk().equals(victim.disk())));
+      if (!uses) {
+        assertFalse(other.state().equals("Degraded"), other.id() + " does not use " + victim.disk());
+      }
+    }
+    TopologyResult<VolumeView> onLost = topology.service.createVolume(spec("vol-after-loss", 3, 0, FailureDomainLevel.NODE))
+        .toCompletableFuture().join();
+    if (onLost instanceof TopologyResult.Ok<VolumeView> placed) {
+      assertTrue(placed.value().legs().get(0).replicas().stream().noneMatch(r -> r.disk().equals(victim.disk())),
+          "nothing new lands on a lost disk");
     }
   }
 
