@@ -52,8 +52,13 @@ public final class NodeReports {
             sharding.entityRefFor(PhysicalDisk.TYPE_KEY, r.diskId()).tell(new PhysicalDisk.MarkLost(r.reason()));
             return Behaviors.same();
           })
+          .onMessage(AgentProtocol.RaidMemberStatus.class, r -> {
+            sharding.entityRefFor(VirtualDisk.TYPE_KEY, r.volumeId()).tell(new VirtualDisk.ReportRaidStatus(
+                r.nodeId(), r.dmName(), r.health(), r.syncedSectors(), r.totalSectors()));
+            return Behaviors.same();
+          })
           .onAnyMessage(r -> {
-            // Path and raid health reports drive self-healing (issue 6); logged until then.
+            // Path reports drive self-healing (issue 6); logged until then.
             ctx.getLog().debug("report not acted on yet: {}", r);
             return Behaviors.same();
           })

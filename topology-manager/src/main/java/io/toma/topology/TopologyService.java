@@ -170,9 +170,21 @@ public final class TopologyService {
   // ---- plumbing ----
 
   private CompletionStage<List<String>> listAllStates() {
-    return listVolumes(0, 1000).thenApply(r -> r instanceof TopologyResult.Ok<Page<VolumeView>> ok
-        ? ok.value().items().stream().map(VolumeView::state).toList()
-        : List.of());
+    return sharding.entityRefFor(VolumeIndex.TYPE_KEY, VolumeIndex.ID)
+        .<VolumeIndex.IdPage>ask(replyTo -> new VolumeIndex.ListIds(0, Integer.MAX_VALUE, replyTo), settings.askTimeout())
+        .thenCompose(page -> {
+          List<CompletableFuture<TopologyResult<VolumeView>>> gets = page.ids().stream()
+              .map(id -> getVolume(id).toCompletableFuture()).toList();
+          return CompletableFuture.allOf(gets.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            List<String> states = new ArrayList<>();
+            gets.forEach(g -> {
+              if (g.join() instanceof TopologyResult.Ok<VolumeView> ok) {
+                states.add(ok.value().state());
+              }
+            });
+            return states;
+          });
+        });
   }
 
   private CompletionStage<TopologyResult<NodeView>> setCordoned(String nodeId, boolean cordoned) {

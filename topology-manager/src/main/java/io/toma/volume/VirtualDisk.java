@@ -88,7 +88,7 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   /** Commands that may cross the cluster (from the facade or another entity). */
   public sealed interface ExternalCommand extends Command, CborSerializable
       permits Create, Get, Delete, Attach, Detach, Resize, ReportApplied, ReportApplyFailed, ReportRemoved,
-          ReportMemberLost {}
+          ReportMemberLost, ReportRaidStatus {}
 
   public record Create(VolumeSpec spec, ActorRef<VolumeReply> replyTo) implements ExternalCommand {}
 
@@ -115,6 +115,10 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   public record ReportRemoved(String nodeId, long revision) implements ExternalCommand {}
 
   public record ReportMemberLost(String diskId, String reason) implements ExternalCommand {}
+
+  /** dm-raid health of one leg on a controller, as the agent read it (kept in memory for views). */
+  public record ReportRaidStatus(String nodeId, String dmName, String health, long syncedSectors, long totalSectors)
+      implements ExternalCommand {}
 
   // internal messages: never leave this actor, never persisted
   private record StartPlacement() implements Command {}
@@ -170,6 +174,8 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   private Optional<Round> round = Optional.empty();
   private int releasesPending = 0;
   private final Map<String, String> lastApplyErrors = new TreeMap<>();
+  /** Latest raid health per leg device (transient: the agents report it again periodically). */
+  private final Map<String, ReportRaidStatus> raidStatus = new HashMap<>();
 
   /** An online grow asking the disks to grow its extents (transient: nothing is recorded until all agree). */
   private static final class PendingGrow {
@@ -278,6 +284,10 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
         })
         .onCommand(ReportRemoved.class, (s, c) -> onRemoved(s, c.nodeId()))
         .onCommand(ReportMemberLost.class, this::onMemberLost)
+        .onCommand(ReportRaidStatus.class, (s, c) -> {
+          raidStatus.put(c.dmName(), c);
+          return Effect().none();
+        })
         .onCommand(AgentReport.class, this::onAgentReport)
         .onCommand(StartPlacement.class, (s, c) -> startPlacement(s))
         .onCommand(SnapshotReceived.class, this::onSnapshot)
@@ -774,6 +784,8 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   }
 
   private VolumeReply found(VolumeRecord state) {
-    return new VolumeReply.Found(VolumeViews.of(volumeId, state));
+    Map<String, VolumeViews.RaidHealth> health = new HashMap<>();
+    raidStatus.forEach((dm, r) -> health.put(dm, new VolumeViews.RaidHealth(r.health(), r.syncedSectors(), r.totalSectors())));
+    return new VolumeReply.Found(VolumeViews.of(volumeId, state, health));
   }
 }

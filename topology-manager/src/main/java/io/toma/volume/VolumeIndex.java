@@ -90,7 +90,7 @@ public final class VolumeIndex
         .onCommand(ListIds.class, (s, c) -> {
           List<String> sorted = List.copyOf(new TreeSet<>(s.ids()));
           int from = Math.min(Math.max(0, c.offset()), sorted.size());
-          int to = Math.min(sorted.size(), from + Math.max(0, c.limit()));
+          int to = (int) Math.min(sorted.size(), (long) from + Math.max(0, c.limit()));
           c.replyTo().tell(new IdPage(sorted.subList(from, to), sorted.size()));
           return Effect().none();
         })

@@ -195,6 +195,30 @@ class VirtualDiskLifecycleTest {
   }
 
   @Test
+  void theControllersRaidStatusShowsAsEachMembersSyncProgress() {
+    VolumeView created = ok(topology.service.createVolume(spec("vol-sync", 2, 0, FailureDomainLevel.NODE)));
+    nodesOf(created).forEach(n -> acknowledge(n, "vol-sync"));
+    awaitState("vol-sync", "Online");
+    String active = created.controllers().get(0).node();
+    topology.reports().tell(new AgentProtocol.RaidMemberStatus(active, "vol-sync", "toma-vol-sync-l0", "Aa", 500, 1000, "resync"));
+    TestProbe<Object> probe = topology.testKit.createTestProbe();
+    probe.awaitAssert(WAIT, () -> {
+      VolumeView v = ok(topology.service.getVolume("vol-sync"));
+      assertEquals("Online", v.legs().get(0).replicas().get(0).state());
+      assertEquals(100, v.legs().get(0).replicas().get(0).syncPercent());
+      assertEquals("Syncing", v.legs().get(0).replicas().get(1).state());
+      assertEquals(50, v.legs().get(0).replicas().get(1).syncPercent());
+      return null;
+    });
+    var summary = ok(topology.service.clusterSummary());
+    assertEquals(4, summary.nodes());
+    assertEquals(4, summary.disks());
+    assertTrue(summary.volumes() >= 1);
+    assertTrue(summary.volumesByState().getOrDefault("Online", 0) >= 1, summary.toString());
+    assertTrue(summary.freeBytes() < summary.totalBytes());
+  }
+
+  @Test
   @Order(Integer.MAX_VALUE)
   void aLostDiskDegradesExactlyTheVolumesThatUsedIt() {
     VolumeView a = ok(topology.service.createVolume(spec("vol-lost-a", 2, 0, FailureDomainLevel.NODE)));
