@@ -88,7 +88,7 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   /** Commands that may cross the cluster (from the facade or another entity). */
   public sealed interface ExternalCommand extends Command, CborSerializable
       permits Create, Get, Delete, Attach, Detach, Resize, ReportApplied, ReportApplyFailed, ReportRemoved,
-          ReportMemberLost, ReportRaidStatus {}
+          ReportMemberLost, ReportRaidStatus, StayAwake {}
 
   public record Create(VolumeSpec spec, ActorRef<VolumeReply> replyTo) implements ExternalCommand {}
 
@@ -119,6 +119,13 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   /** dm-raid health of one leg on a controller, as the agent read it (kept in memory for views). */
   public record ReportRaidStatus(String nodeId, String dmName, String health, long syncedSectors, long totalSectors)
       implements ExternalCommand {}
+
+  /**
+   * Sent to itself through the shard region while a node owes an acknowledgement: sharding's
+   * idle passivation counts only messages that come through the shard, and a passivated volume
+   * would stop re-sending its Apply.
+   */
+  public record StayAwake() implements ExternalCommand {}
 
   // internal messages: never leave this actor, never persisted
   private record StartPlacement() implements Command {}
@@ -296,8 +303,13 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
         .onCommand(AgentsFound.class, this::onAgentsFound)
         .onCommand(Resend.class, (s, c) -> {
           sendPending(s);
+          boolean owed = (s.phase() == Phase.PLACED && !s.nodesBehind().isEmpty()) || s.phase() == Phase.DELETING;
+          if (owed) {
+            sharding.entityRefFor(TYPE_KEY, volumeId).tell(new StayAwake());
+          }
           return Effect().none();
         })
+        .onCommand(StayAwake.class, (s, c) -> Effect().none())
         .onCommand(ReleaseAnswered.class, this::onReleaseAnswered)
         .onCommand(Resize.class, this::onResize)
         .onCommand(GrowAnswered.class, this::onGrowAnswered)
