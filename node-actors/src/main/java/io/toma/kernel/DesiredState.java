@@ -114,7 +114,7 @@ public record DesiredState(
       List<String> subsystems)
       implements CborSerializable {
     public NvmetPort {
-      anaGroups = Map.copyOf(anaGroups);
+      anaGroups = Ordered.map(anaGroups);
       subsystems = List.copyOf(subsystems);
     }
   }

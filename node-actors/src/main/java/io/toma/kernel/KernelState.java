@@ -18,10 +18,10 @@ public record KernelState(
     List<ControllerState> controllers) {
 
   public KernelState {
-    dmDevices = Map.copyOf(dmDevices);
-    subsystems = Map.copyOf(subsystems);
-    hosts = Set.copyOf(hosts);
-    ports = Map.copyOf(ports);
+    dmDevices = Ordered.map(dmDevices);
+    subsystems = Ordered.map(subsystems);
+    hosts = Ordered.set(hosts);
+    ports = Ordered.map(ports);
     controllers = List.copyOf(controllers);
   }
 
@@ -41,8 +41,8 @@ public record KernelState(
   public record SubsystemState(
       String nqn, boolean allowAnyHost, Set<String> allowedHosts, Map<Integer, NamespaceState> namespaces) {
     public SubsystemState {
-      allowedHosts = Set.copyOf(allowedHosts);
-      namespaces = Map.copyOf(namespaces);
+      allowedHosts = Ordered.set(allowedHosts);
+      namespaces = Ordered.map(namespaces);
     }
   }
 
@@ -55,8 +55,8 @@ public record KernelState(
       Map<Integer, AnaState> anaGroups,
       Set<String> subsystems) {
     public PortState {
-      anaGroups = Map.copyOf(anaGroups);
-      subsystems = Set.copyOf(subsystems);
+      anaGroups = Ordered.map(anaGroups);
+      subsystems = Ordered.set(subsystems);
     }
   }
 
@@ -73,7 +73,7 @@ public record KernelState(
       String state,
       Map<String, String> namespaceDevicesByUuid) {
     public ControllerState {
-      namespaceDevicesByUuid = Map.copyOf(namespaceDevicesByUuid);
+      namespaceDevicesByUuid = Ordered.map(namespaceDevicesByUuid);
     }
   }
 }

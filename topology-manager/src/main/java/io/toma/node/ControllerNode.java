@@ -1,0 +1,258 @@
+package io.toma.node;
+
+import io.toma.persistence.CborSerializable;
+import io.toma.topology.ControllerRole;
+import io.toma.topology.NodeFacts;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * One machine (entity id = node id), the single writer of its controller slots: each volume it
+ * hosts a controller of gets its own NVMe-oF port, whose service id is allocated here from a
+ * range, so two volumes never share a port (each port carries one volume's ANA group). It also
+ * holds the node's registration facts and whether an operator cordoned it.
+ */
+public final class ControllerNode
+    extends EventSourcedBehavior<ControllerNode.Command, ControllerNode.Event, ControllerNode.State> {
+
+  public static final EntityTypeKey<Command> TYPE_KEY =
+      EntityTypeKey.create(Command.class, "ControllerNode");
+
+  /** First service id of the controller ports; disk ports use 4420. */
+  public static final int FIRST_CONTROLLER_SERVICE_ID = 4430;
+
+  public sealed interface Command extends CborSerializable
+      permits Register, SetCordoned, HostController, ReleaseController, Get {}
+
+  public record Register(
+      Set<String> roles, String zone, String rack, String fabricAddress, String hostNqn)
+      implements Command {}
+
+  public record SetCordoned(boolean cordoned, ActorRef<NodeReply> replyTo) implements Command {}
+
+  /** Reserve a controller slot (a port) for the volume here; idempotent per volume. */
+  public record HostController(String volumeId, ControllerRole role, ActorRef<SlotReply> replyTo)
+      implements Command {}
+
+  public record ReleaseController(String volumeId, ActorRef<NodeReply> replyTo) implements Command {}
+
+  public record Get(ActorRef<NodeReply> replyTo) implements Command {}
+
+  public sealed interface SlotReply extends CborSerializable permits SlotGranted, SlotRefused {}
+
+  public record SlotGranted(NodeFacts node, int serviceId) implements SlotReply {}
+
+  public record SlotRefused(String nodeId, String reason) implements SlotReply {}
+
+  public sealed interface NodeReply extends CborSerializable permits NodeStatus, UnknownNode {}
+
+  public record NodeStatus(NodeFacts facts, Map<String, HostedController> hosted) implements NodeReply {}
+
+  public record UnknownNode(String nodeId) implements NodeReply {}
+
+  public record HostedController(ControllerRole role, int serviceId) implements CborSerializable {}
+
+  public sealed interface Event extends CborSerializable
+      permits NodeRegistered, CordonChanged, ControllerHosted, ControllerReleased {}
+
+  public record NodeRegistered(
+      Set<String> roles, String zone, String rack, String fabricAddress, String hostNqn)
+      implements Event {}
+
+  public record CordonChanged(boolean cordoned) implements Event {}
+
+  public record ControllerHosted(String volumeId, ControllerRole role, int serviceId) implements Event {}
+
+  public record ControllerReleased(String volumeId) implements Event {}
+
+  public record State(
+      Optional<NodeRegistered> registration, boolean cordoned, Map<String, HostedController> hosted)
+      implements CborSerializable {
+
+    public State {
+      hosted = Map.copyOf(hosted);
+    }
+
+    Optional<NodeFacts> facts(String nodeId) {
+      return registration.map(r -> new NodeFacts(
+          nodeId, r.roles(), r.zone(), r.rack(), r.fabricAddress(), r.hostNqn(), cordoned, hosted.size()));
+    }
+
+    /** The lowest free service id of the range, or empty when every slot is taken. */
+    Optional<Integer> freeServiceId(int slots) {
+      Set<Integer> used = new TreeSet<>();
+      hosted.values().forEach(h -> used.add(h.serviceId()));
+      for (int id = FIRST_CONTROLLER_SERVICE_ID; id < FIRST_CONTROLLER_SERVICE_ID + slots; id++) {
+        if (!used.contains(id)) {
+          return Optional.of(id);
+        }
+      }
+      return Optional.empty();
+    }
+  }
+
+  public static void init(ActorSystem<?> system, NodeObserver observer, int slots, int snapshotEvery) {
+    ClusterSharding.get(system)
+        .init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), observer, slots, snapshotEvery))
+            .withRole("manager"));
+  }
+
+  public static Behavior<Command> create(String nodeId, NodeObserver observer, int slots, int snapshotEvery) {
+    return Behaviors.setup(ctx -> new ControllerNode(nodeId, observer, slots, snapshotEvery));
+  }
+
+  private final String nodeId;
+  private final NodeObserver observer;
+  private final int slots;
+  private final int snapshotEvery;
+
+  private ControllerNode(String nodeId, NodeObserver observer, int slots, int snapshotEvery) {
+    super(PersistenceId.of(TYPE_KEY.name(), nodeId));
+    this.nodeId = nodeId;
+    this.observer = observer;
+    this.slots = slots;
+    this.snapshotEvery = snapshotEvery;
+  }
+
+  @Override
+  public State emptyState() {
+    return new State(Optional.empty(), false, Map.of());
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> state.facts(nodeId).ifPresent(observer::changed))
+        .build();
+  }
+
+  @Override
+  public CommandHandler<Command, Event, State> commandHandler() {
+    return newCommandHandlerBuilder()
+        .forAnyState()
+        .onCommand(Register.class, this::onRegister)
+        .onCommand(SetCordoned.class, this::onSetCordoned)
+        .onCommand(HostController.class, this::onHost)
+        .onCommand(ReleaseController.class, this::onRelease)
+        .onCommand(Get.class, (state, cmd) -> {
+          cmd.replyTo().tell(reply(state));
+          return Effect().none();
+        })
+        .build();
+  }
+
+  private NodeReply reply(State state) {
+    return state.facts(nodeId).<NodeReply>map(f -> new NodeStatus(f, state.hosted())).orElse(new UnknownNode(nodeId));
+  }
+
+  private Effect<Event, State> onRegister(State state, Register cmd) {
+    NodeRegistered event = new NodeRegistered(
+        Set.copyOf(cmd.roles()), cmd.zone(), cmd.rack(), cmd.fabricAddress(), cmd.hostNqn());
+    if (state.registration().equals(Optional.of(event))) {
+      state.facts(nodeId).ifPresent(observer::changed);
+      return Effect().none();
+    }
+    return Effect().persist(event).thenRun(s -> s.facts(nodeId).ifPresent(observer::changed));
+  }
+
+  private Effect<Event, State> onSetCordoned(State state, SetCordoned cmd) {
+    if (state.registration().isEmpty()) {
+      cmd.replyTo().tell(new UnknownNode(nodeId));
+      return Effect().none();
+    }
+    if (state.cordoned() == cmd.cordoned()) {
+      cmd.replyTo().tell(reply(state));
+      return Effect().none();
+    }
+    return Effect().persist(new CordonChanged(cmd.cordoned())).thenRun(s -> {
+      s.facts(nodeId).ifPresent(observer::changed);
+      cmd.replyTo().tell(reply(s));
+    });
+  }
+
+  private Effect<Event, State> onHost(State state, HostController cmd) {
+    Optional<NodeFacts> facts = state.facts(nodeId);
+    if (facts.isEmpty()) {
+      cmd.replyTo().tell(new SlotRefused(nodeId, "node not registered"));
+      return Effect().none();
+    }
+    HostedController existing = state.hosted().get(cmd.volumeId());
+    if (existing != null) {
+      cmd.replyTo().tell(new SlotGranted(facts.get(), existing.serviceId()));
+      return Effect().none();
+    }
+    if (!facts.get().canHostControllers()) {
+      cmd.replyTo().tell(new SlotRefused(nodeId, "node has no controller role"));
+      return Effect().none();
+    }
+    if (state.cordoned()) {
+      cmd.replyTo().tell(new SlotRefused(nodeId, "node cordoned"));
+      return Effect().none();
+    }
+    Optional<Integer> serviceId = state.freeServiceId(slots);
+    if (serviceId.isEmpty()) {
+      cmd.replyTo().tell(new SlotRefused(nodeId, "all " + slots + " controller slots taken"));
+      return Effect().none();
+    }
+    return Effect()
+        .persist(new ControllerHosted(cmd.volumeId(), cmd.role(), serviceId.get()))
+        .thenRun(s -> {
+          NodeFacts now = s.facts(nodeId).orElseThrow();
+          observer.changed(now);
+          cmd.replyTo().tell(new SlotGranted(now, serviceId.get()));
+        });
+  }
+
+  private Effect<Event, State> onRelease(State state, ReleaseController cmd) {
+    if (!state.hosted().containsKey(cmd.volumeId())) {
+      cmd.replyTo().tell(reply(state));
+      return Effect().none();
+    }
+    return Effect().persist(new ControllerReleased(cmd.volumeId())).thenRun(s -> {
+      s.facts(nodeId).ifPresent(observer::changed);
+      cmd.replyTo().tell(reply(s));
+    });
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(NodeRegistered.class, (s, e) -> new State(Optional.of(e), s.cordoned(), s.hosted()))
+        .onEvent(CordonChanged.class, (s, e) -> new State(s.registration(), e.cordoned(), s.hosted()))
+        .onEvent(ControllerHosted.class, (s, e) -> {
+          Map<String, HostedController> hosted = new TreeMap<>(s.hosted());
+          hosted.put(e.volumeId(), new HostedController(e.role(), e.serviceId()));
+          return new State(s.registration(), s.cordoned(), hosted);
+        })
+        .onEvent(ControllerReleased.class, (s, e) -> {
+          Map<String, HostedController> hosted = new TreeMap<>(s.hosted());
+          hosted.remove(e.volumeId());
+          return new State(s.registration(), s.cordoned(), hosted);
+        })
+        .build();
+  }
+}

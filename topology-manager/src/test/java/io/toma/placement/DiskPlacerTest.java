@@ -1,0 +1,71 @@
+package io.toma.placement;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import io.toma.topology.DiskFacts;
+import io.toma.topology.FailureDomainLevel;
+import io.toma.topology.NodeFacts;
+import io.toma.topology.VolumeSpec;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class DiskPlacerTest {
+
+  static final long GIB = VolumeSpec.GIB;
+  static final long TIB = VolumeSpec.TIB;
+  final DiskPlacer placer = DiskPlacer.greedyByFreeSpace(0.05);
+
+  static DiskFacts disk(String id, String node, String rack, long size, long free) {
+    return new DiskFacts(id, node, "z1", rack, size, free, true);
+  }
+
+  @Test
+  void whenTooFewRacksQualifyTheRefusalNamesTheConstraintAndTheRacksFound() {
+    List<DiskFacts> disks = List.of(
+        disk("a", "n1", "r1", 2 * TIB, 2 * TIB),
+        disk("b", "n2", "r2", 2 * TIB, 2 * TIB),
+        disk("c", "n3", "r3", 2 * TIB, 100 * GIB));
+    PlacementOutcome outcome = placer.place(
+        PlacementRequest.forNewVolume("v", 1, 3, 512 * GIB, FailureDomainLevel.RACK, Set.of()), disks, Set.of());
+    PlacementOutcome.Refused refused = assertInstanceOf(PlacementOutcome.Refused.class, outcome);
+    assertEquals("replicas=3 at level rack needs 3 racks with 512 GiB free each; 2 qualify: z1/r1, z1/r2"
+        + " (leg 0 already uses z1/r1, z1/r2); disks rejected: 1 full", refused.message());
+  }
+
+  @Test
+  void placementIsGreedyByFreeBytesNotByUsedBytes() {
+    // a: 4 TiB with 1.5 TiB free (more used); b: 1 TiB, empty (less free)
+    List<DiskFacts> disks = List.of(disk("a", "n1", "r1", 4 * TIB, 1536 * GIB), disk("b", "n2", "r2", TIB, TIB));
+    PlacementOutcome.Chosen chosen = (PlacementOutcome.Chosen) placer.place(
+        PlacementRequest.forNewVolume("v", 1, 1, 10 * GIB, FailureDomainLevel.NODE, Set.of()), disks, Set.of());
+    assertEquals("a", chosen.members().get(0).disk().diskId());
+  }
+
+  @Test
+  void theSpareReserveIsKeptForNewVolumesButRebuildsMayUseIt() {
+    List<DiskFacts> disks = List.of(disk("a", "n1", "r1", 1000 * GIB, 40 * GIB));
+    assertInstanceOf(PlacementOutcome.Refused.class, placer.place(
+        PlacementRequest.forNewVolume("v", 1, 1, 20 * GIB, FailureDomainLevel.NODE, Set.of()), disks, Set.of()));
+    PlacementRequest rebuild = new PlacementRequest("v", List.of(new MemberSlot(0, 0)), 20 * GIB, 1,
+        FailureDomainLevel.NODE, java.util.Map.of(), Set.of(), true);
+    assertInstanceOf(PlacementOutcome.Chosen.class, placer.place(rebuild, disks, Set.of()));
+  }
+
+  @Test
+  void aStandbyControllerIsNeverOnTheActivesNode() {
+    List<NodeFacts> nodes = List.of(
+        new NodeFacts("c1", Set.of("controller"), "z1", "r1", "10.0.0.1", "nqn.h1", false, 0),
+        new NodeFacts("c2", Set.of("controller"), "z1", "r1", "10.0.0.2", "nqn.h2", false, 3),
+        new NodeFacts("c3", Set.of("controller"), "z1", "r2", "10.0.0.3", "nqn.h3", false, 5));
+    ControllerOutcome.Chosen chosen = (ControllerOutcome.Chosen) new ControllerPlacer().place(nodes, 2, Set.of());
+    assertEquals("c1", chosen.active().nodeId(), "least loaded is active");
+    chosen.standbys().forEach(s -> assertNotEquals("c1", s.nodeId()));
+    assertEquals("c3", chosen.standbys().get(0).nodeId(), "the first standby prefers another rack");
+    ControllerOutcome.Refused refused = (ControllerOutcome.Refused) new ControllerPlacer().place(nodes, 3, Set.of());
+    assertEquals("activeControllers=1 and standbyControllers=3 need 4 controller nodes; 3 qualify: c1, c2, c3"
+        + " (3 with the controller role, 0 cordoned)", refused.message());
+  }
+}
