@@ -37,10 +37,8 @@ class VolumeFailoverTest {
                 SystemTestSetup.workDir(VolumeFailoverTest.class),
                 LoopbackNetwork.withNodes(3),
                 postgres.get().database(),
-                SystemTestSetup.threeNodesWithAllRoles()));
-    new VolumeClient()
-        .volumesUnsupportedBecause(cluster.get().endpoint("n1"))
-        .ifPresent(SystemTestSetup::skipUntilLanded);
+                SystemTestSetup.threeNodesWithAllRoles(),
+                first -> new VolumeClient().volumesUnsupportedBecause(first).ifPresent(SystemTestSetup::skipUntilLanded)));
   }
 
   @AfterAll
