@@ -57,6 +57,8 @@ if [[ "$(id -u)" -eq 0 ]]; then
   as_pg=(runuser -u postgres --)
 fi
 run_pg() { ${as_pg[@]+"${as_pg[@]}"} "$@"; }
+# The caller's directory may be closed to the postgres user (a clone under /root).
+cd "$dir"
 
 run_pg "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --locale=C >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }

@@ -13,6 +13,7 @@ as_pg=()
 if [[ "$(id -u)" -eq 0 ]]; then
   as_pg=(runuser -u postgres --)
 fi
+cd /
 # Throwaway data: no need for a clean checkpoint.
 ${as_pg[@]+"${as_pg[@]}"} "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
 rm -rf "$dir"
