@@ -94,7 +94,10 @@ public final class VmStar implements AutoCloseable {
     if (i < 0) {
       throw new IllegalArgumentException(spoke + " is not a spoke");
     }
-    vm(spoke).run(findNic(mac(1, i)) + "\nip link set \"$nic\" " + (up ? "up" : "down"));
+    // Taking a link down flushes the routes through it: bringing it up must route the hub again.
+    String hubAddress = addresses.values().iterator().next();
+    vm(spoke).run(findNic(mac(1, i)) + "ip link set \"$nic\" " + (up ? "up" : "down") + "\n"
+        + (up ? "ip route replace " + quote(hubAddress) + "/32 dev \"$nic\"\n" : ""));
   }
 
   @Override
