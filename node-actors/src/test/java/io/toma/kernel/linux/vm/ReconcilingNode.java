@@ -25,15 +25,17 @@ import java.util.Map;
 public final class ReconcilingNode {
 
   /** What one reconcile did: its operations and how long it took. */
-  public record Reconciled(String node, List<KernelOp> ops, Duration took) {
+  public record Reconciled(String node, List<KernelOp> ops, Duration took, long roundTrips) {
     public String summary() {
-      return node + ": " + ops.size() + " operations in " + took.toMillis() + " ms";
+      return node + ": " + ops.size() + " operations in " + took.toMillis() + " ms (" + roundTrips
+          + " calls into the VM)";
     }
   }
 
   private final String name;
   private final QemuVm vm;
   private final LinuxKernel kernel;
+  private final VmHostIo io;
   private final Map<String, String> diskPaths;
   private AppliedRecord record = AppliedRecord.empty();
 
@@ -41,7 +43,8 @@ public final class ReconcilingNode {
     this.name = name;
     this.vm = vm;
     this.diskPaths = Map.copyOf(diskPaths);
-    this.kernel = new LinuxKernel(new VmHostIo(vm), ShellPlan.DEFAULT_CONFIGFS, "/sys", "/tmp", diskPaths);
+    this.io = new VmHostIo(vm);
+    this.kernel = new LinuxKernel(io, ShellPlan.DEFAULT_CONFIGFS, "/sys", "/tmp", diskPaths);
   }
 
   public String name() {
@@ -60,6 +63,11 @@ public final class ReconcilingNode {
     return kernel.read();
   }
 
+  /** The same read with every configfs attribute fetched on its own (no snapshot), for comparison. */
+  public KernelState readCallByCall() throws KernelException {
+    return new LinuxKernel(new VmHostIo(vm, false), ShellPlan.DEFAULT_CONFIGFS, "/sys", "/tmp", diskPaths).read();
+  }
+
   /** The operations a reconcile towards {@code held} would run now (nothing is applied). */
   public List<KernelOp> diff(Map<String, DesiredState> held) throws KernelException {
     return Reconciler.diff(held, kernel.read(), diskPaths, record);
@@ -68,6 +76,7 @@ public final class ReconcilingNode {
   /** Reconciles the kernel towards {@code held}; throws with the kernel log on a refusal. */
   public Reconciled reconcile(Map<String, DesiredState> held) {
     Instant start = Instant.now();
+    long calls = io.roundTrips();
     List<KernelOp> done = new ArrayList<>();
     List<KernelOp> ops;
     try {
@@ -85,7 +94,8 @@ public final class ReconcilingNode {
       done.add(op);
     }
     record = record.withEpochsOf(held);
-    Reconciled r = new Reconciled(name, List.copyOf(done), Duration.between(start, Instant.now()));
+    Reconciled r = new Reconciled(name, List.copyOf(done), Duration.between(start, Instant.now()),
+        io.roundTrips() - calls);
     System.out.println("reconciled " + r.summary());
     return r;
   }
@@ -96,6 +106,7 @@ public final class ReconcilingNode {
    */
   public Reconciled runPlan(Map<String, DesiredState> held) {
     Instant start = Instant.now();
+    long calls = io.roundTrips();
     List<KernelOp> ops;
     String script;
     try {
@@ -109,7 +120,7 @@ public final class ReconcilingNode {
       record = record.after(op);
     }
     record = record.withEpochsOf(held);
-    Reconciled r = new Reconciled(name, ops, Duration.between(start, Instant.now()));
+    Reconciled r = new Reconciled(name, ops, Duration.between(start, Instant.now()), io.roundTrips() - calls + 1);
     System.out.println("ran the plan of " + r.summary());
     return r;
   }

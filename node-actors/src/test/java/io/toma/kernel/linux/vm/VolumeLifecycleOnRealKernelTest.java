@@ -98,6 +98,7 @@ class VolumeLifecycleOnRealKernelTest {
     disks.reconcile(volume.diskNodes(diskNodes));
 
     KernelState state = disks.read();
+    assertEquals(disks.readCallByCall(), state, "the batched configfs read differs from reading each attribute");
     for (Member m : volume.members()) {
       assertTrue(state.dmDevices().containsKey(volume.sliceDm(m)), "slice " + volume.sliceDm(m) + " missing");
       assertEquals(java.util.Set.of(ctlA.hostNqn(), ctlB.hostNqn()),
