@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.toma.kernel.DesiredState;
 import io.toma.kernel.DmRaidStatus;
@@ -18,13 +19,19 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * The life of one mirrored, striped volume on real kernels, each step done by the Linux backend's
@@ -64,7 +71,7 @@ class VolumeLifecycleOnRealKernelTest {
   private AppHost host;
   private VolumeRecipe volume;
   /** Patterns written so far: offset in MiB → MD5; every step checks all of them. */
-  private final Map<Long, String> written = new java.util.TreeMap<>();
+  private final Map<Long, String> written = new TreeMap<>();
 
   @BeforeAll
   void bootThreeKernels() {
@@ -85,6 +92,22 @@ class VolumeLifecycleOnRealKernelTest {
         List.of(ctlA, ctlB), List.of(host.hostNqn()), "5d1c0b52-7e3a-4f0e-9b6a-2c4d8e1f0a71");
   }
 
+  /** Each scenario starts where the previous one ended: after a failure the rest cannot mean much. */
+  @RegisterExtension
+  final TestWatcher stopAfterAFailure = new TestWatcher() {
+    @Override
+    public void testFailed(ExtensionContext context, Throwable cause) {
+      earlierFailure = context.getDisplayName();
+    }
+  };
+
+  private String earlierFailure;
+
+  @BeforeEach
+  void previousScenariosSucceeded() {
+    assumeTrue(earlierFailure == null, () -> "skipped: the earlier scenario " + earlierFailure + " failed");
+  }
+
   @AfterAll
   void powerOff() {
     if (star != null) {
@@ -101,7 +124,7 @@ class VolumeLifecycleOnRealKernelTest {
     assertEquals(disks.readCallByCall(), state, "the batched configfs read differs from reading each attribute");
     for (Member m : volume.members()) {
       assertTrue(state.dmDevices().containsKey(volume.sliceDm(m)), "slice " + volume.sliceDm(m) + " missing");
-      assertEquals(java.util.Set.of(ctlA.hostNqn(), ctlB.hostNqn()),
+      assertEquals(Set.of(ctlA.hostNqn(), ctlB.hostNqn()),
           state.subsystems().get(volume.memberNqn(m)).allowedHosts(), "allow-list of " + volume.memberNqn(m));
       assertFalse(state.subsystems().get(volume.memberNqn(m)).allowAnyHost());
     }
@@ -157,7 +180,6 @@ class VolumeLifecycleOnRealKernelTest {
 
     String device = host.namespaceDevice(volume.namespaceUuid());
     writePattern(device, 0, "scenario 2");
-    // The same bytes are on the legs' members: read leg 0 straight from the active controller.
     verifyPatterns(device, "scenario 2");
   }
 
@@ -220,10 +242,16 @@ class VolumeLifecycleOnRealKernelTest {
     assertTrue(fencing.stream().anyMatch(op -> op instanceof KernelOp.DmSuspend), "the disk nodes did not flush: " + fencing);
     KernelState fenced = disks.read();
     for (Member m : volume.members()) {
-      assertEquals(java.util.Set.of(ctlB.hostNqn()), fenced.subsystems().get(volume.memberNqn(m)).allowedHosts());
+      assertEquals(Set.of(ctlB.hostNqn()), fenced.subsystems().get(volume.memberNqn(m)).allowedHosts());
     }
 
     nodeB.reconcile(Map.of("v1", volume.controller(B)));
+    for (int leg = 0; leg < 2; leg++) {
+      DmRaidStatus s = raid(nodeB, leg);
+      System.out.printf("scenario 4: ctl-b assembled leg %d from the members' metadata: %s %d/%d %s%n", leg, s.health(),
+          s.syncedSectors(), s.totalSectors(), s.syncAction());
+      assertTrue(s.health().matches("[Aa]+"), "ctl-b's leg " + leg + " has a dead member: " + s.health());
+    }
     KernelState b = nodeB.read();
     assertEquals("striped", b.dmDevices().get(volume.volumeDm()).table().get(0).target());
     assertEquals(DesiredState.AnaState.OPTIMIZED, b.ports().get(ctlB.serviceId()).anaGroups().get(ctlB.anaGroup()));
@@ -290,12 +318,15 @@ class VolumeLifecycleOnRealKernelTest {
 
   /** Waits (generously: TCG) for the leg to be all 'A' and idle, then returns its status. */
   private DmRaidStatus awaitInSync(ReconcilingNode node, int leg) {
-    Instant deadline = Instant.now().plus(Duration.ofSeconds(120));
+    Instant start = Instant.now();
+    Instant deadline = start.plus(Duration.ofSeconds(120));
     DmRaidStatus s = raid(node, leg);
     while (!(s.health().matches("A+") && s.syncAction().equals("idle")) && Instant.now().isBefore(deadline)) {
       node.vm().run("sleep 0.5");
       s = raid(node, leg);
     }
+    System.out.printf("%s leg %d: %s %s after %d ms of waiting%n", node.name(), leg, s.health(), s.syncAction(),
+        Duration.between(start, Instant.now()).toMillis());
     return s;
   }
 }
