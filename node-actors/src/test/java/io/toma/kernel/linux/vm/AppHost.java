@@ -78,10 +78,13 @@ public final class AppHost {
   public String awaitPath(String nqn, String address, int serviceId, Predicate<String> wanted, Duration patience) {
     Instant deadline = Instant.now().plus(patience);
     String seen = path(nqn, address, serviceId);
+    Instant start = Instant.now();
     while (!wanted.test(seen) && Instant.now().isBefore(deadline)) {
       vm.run("sleep 0.2");
       seen = path(nqn, address, serviceId);
     }
+    System.out.printf("host path to %s:%d: '%s' after %d ms of waiting%n", address, serviceId, seen,
+        Duration.between(start, Instant.now()).toMillis());
     return seen;
   }
 }
