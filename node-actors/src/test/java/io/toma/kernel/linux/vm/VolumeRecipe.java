@@ -29,7 +29,9 @@ import java.util.UUID;
  * over the legs, {@code error} placeholder on a standby), the same leg timeouts (fast_io_fail 0).
  * Two differences, both because several disk nodes share one test kernel: each disk node has its
  * own nvmet port id and service id (the builder uses port 1 / 4420 on every node's own address),
- * and a member being rebuilt gets {@code rebuild <slot>} in its leg's table.
+ * and a member being rebuilt gets {@code rebuild <slot>} in its leg's table (a replacement keeps
+ * its tag, hence its devices' names: without the flag the leg's table does not change and dm-raid
+ * never takes the new member, as the real-kernel scenario shows).
  */
 public record VolumeRecipe(
     String volumeId,
