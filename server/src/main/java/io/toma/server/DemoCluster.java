@@ -17,7 +17,7 @@ import java.util.concurrent.CompletableFuture;
  * and not a crash. Nodes can also be crashed (their ActorSystem terminated without leaving, as a
  * machine losing power) and started again as a new incarnation on the same address.
  */
-final class DemoCluster {
+final class DemoCluster implements DemoMembers {
   /**
    * Each ActorSystem would otherwise run its own JVM hooks, all at once and in no order; and a
    * terminate without coordinated shutdown is how a node crashes: no leave, the others see it
@@ -37,7 +37,7 @@ final class DemoCluster {
     this.plans = plans.stream().map(DemoCluster::withDemoOverrides).toList();
     this.world = SimWorld.start(this.plans);
     world.host().register(frontRegistry);
-    this.services = new NodeServices(world::hardware, Optional.of(new SimFaults(world, this)), Optional.empty());
+    this.services = new NodeServices(world::hardware, Optional.of(new SimFaults(world, this.plans, this)), Optional.empty());
   }
 
   /**
@@ -96,12 +96,14 @@ final class DemoCluster {
     return plans.stream().filter(p -> p.nodeId().equals(nodeId)).findFirst();
   }
 
-  synchronized boolean isRunning(String nodeId) {
+  @Override
+  public synchronized boolean isRunning(String nodeId) {
     return running.containsKey(nodeId);
   }
 
   /** Terminates the node's ActorSystem without leaving the cluster; returns once it is gone. */
-  CompletableFuture<Void> crash(String nodeId) {
+  @Override
+  public CompletableFuture<Void> crash(String nodeId) {
     TomaNode node;
     synchronized (this) {
       node = running.remove(nodeId);
@@ -117,7 +119,8 @@ final class DemoCluster {
   }
 
   /** Starts a crashed node again: a new incarnation on the same address, which rejoins. */
-  void restart(String nodeId) {
+  @Override
+  public void restart(String nodeId) {
     NodePlan plan = plan(nodeId).orElseThrow(() -> new IllegalArgumentException("no node " + nodeId));
     CompletableFuture<Void> gone;
     synchronized (this) {

@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
  * The demo's fault switches over the simulated world and the demo's members.
  *
  * <ul>
- *   <li>{@code disk} {@code node/disk} (or the disk id alone): the simulated disk fails every I/O,
- *       for good.
+ *   <li>{@code disk} with the disk id ({@code node-1-nvme0}) or {@code node:disk} (the API refuses
+ *       '/' in a target): the simulated disk fails every I/O, for good.
  *   <li>{@code link} target, peer: the NVMe-oF fabric between two simulated nodes is cut (the
  *       cluster's own gossip still flows: this is a storage-network fault).
  *   <li>{@code node}: the simulated kernel crashes <em>and</em> the node's ActorSystem terminates
@@ -35,13 +35,15 @@ final class SimFaults implements DemoFaults {
   private record Link(String a, String b) {}
 
   private final SimWorld world;
-  private final DemoCluster demo;
+  private final List<NodePlan> plans;
+  private final DemoMembers demo;
   private final Set<Link> cutLinks = new LinkedHashSet<>();
   private final Set<String> crashedKernels = new LinkedHashSet<>();
   private final Set<String> crashedMembers = new LinkedHashSet<>();
 
-  SimFaults(SimWorld world, DemoCluster demo) {
+  SimFaults(SimWorld world, List<NodePlan> plans, DemoMembers demo) {
     this.world = world;
+    this.plans = List.copyOf(plans);
     this.demo = demo;
   }
 
@@ -98,7 +100,7 @@ final class SimFaults implements DemoFaults {
   private ApiResult<String> killDisk(String target) {
     Optional<String[]> found = findDisk(target);
     if (found.isEmpty()) {
-      return ApiResult.notFound("no disk " + target + " (use node/disk, e.g. node-1/node-1-nvme0)");
+      return ApiResult.notFound("no disk " + target + " (name it by id, e.g. node-1-nvme0, or node-1:node-1-nvme0)");
     }
     String node = found.get()[0];
     String disk = found.get()[1];
@@ -107,7 +109,7 @@ final class SimFaults implements DemoFaults {
   }
 
   private Optional<String[]> findDisk(String target) {
-    String[] parts = target.split("/", 2);
+    String[] parts = target.split("[:/]", 2);
     for (SimNode n : world.cluster().nodes()) {
       if (parts.length == 2 && !n.id().equals(parts[0])) {
         continue;
@@ -131,7 +133,7 @@ final class SimFaults implements DemoFaults {
   }
 
   private ApiResult<String> crashRack(String rack) {
-    List<String> nodes = demo.plans().stream()
+    List<String> nodes = plans.stream()
         .filter(p -> NodeRuntime.hasStorageRole(p) && p.settings().node().rack().equals(rack))
         .map(NodePlan::nodeId)
         .toList();
@@ -146,7 +148,7 @@ final class SimFaults implements DemoFaults {
       if (id.equals(DemoTopology.FAULT_EXEMPT_NODE)) {
         return ApiResult.invalid("target", DemoTopology.FAULT_EXEMPT_NODE + " serves this API and is never a fault target");
       }
-      if (demo.plan(id).isEmpty()) {
+      if (plans.stream().noneMatch(p -> p.nodeId().equals(id))) {
         return ApiResult.notFound("no node " + id);
       }
     }

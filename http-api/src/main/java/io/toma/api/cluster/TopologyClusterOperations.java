@@ -192,8 +192,9 @@ public final class TopologyClusterOperations implements ClusterOperations {
     if (v.state() != VolumeState.Degraded && v.state() != VolumeState.Rebuilding) {
       return Optional.empty();
     }
+    // Progress of the copies being made; a failed member has none to show.
     int progress = v.legs().stream().flatMap(l -> l.replicas().stream())
-        .filter(r -> !r.state().equals("in-sync"))
+        .filter(r -> r.state().equals("rebuilding"))
         .mapToInt(io.toma.api.ReplicaView::syncPercent).min().orElse(0);
     return Optional.of(new RepairView(v.id(), "rebuild", v.reason().orElse(ViewMapping.lower(v.state().name())), progress));
   }
