@@ -84,7 +84,10 @@ final class NodeRuntime {
 
   /** The HTTP API a manager serves: /api/v1 over its topology manager, and the health route. */
   static Route routes(ActorSystem<?> system, NodePlan plan, NodeServices services, TopologyService topology) {
-    // The SSE stream: switch to the topology manager's TomaEvent topic here once it exists.
+    // The SSE stream. Once the topology manager publishes its TomaEvent topic (branch wiring),
+    // switch to:
+    //   new TopicApiEvents<>(TomaEvents.topic(system),
+    //       e -> TopicApiEvents.event(e.kind(), e.subject(), e.message(), e.timestampMillis()))
     ApiEvents events = ApiEvents.none();
     Route api = ApiServer.routes(
         new TopologyClusterOperations(system, topology, AGENT_ASK_TIMEOUT),
