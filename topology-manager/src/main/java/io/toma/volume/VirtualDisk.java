@@ -123,6 +123,9 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
 
   private record CapacityRefreshed(CapacityView.Snapshot snapshot) implements Command {}
 
+  /** A fault, held until a fresh capacity snapshot is at hand (its repair places from it). */
+  private record FaultWithCapacity(VolumeInput input, CapacityView.Snapshot snapshot) implements Command {}
+
   // ---- wiring ----
 
   public static void init(ActorSystem<?> system, ActorRef<CapacityView.Command> capacity, TopologySettings settings) {
@@ -215,9 +218,13 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
         .onCommand(ReportApplyFailed.class, (s, c) ->
             run(s, new VolumeInput.ApplyFailed(c.nodeId(), c.revision(), c.error())))
         .onCommand(ReportRemoved.class, (s, c) -> run(s, new VolumeInput.Removed(c.nodeId(), c.revision())))
-        .onCommand(ReportMemberLost.class, (s, c) -> run(s, new VolumeInput.MemberLost(c.diskId(), c.reason())))
-        .onCommand(ReportNodeLost.class, (s, c) -> run(s, new VolumeInput.NodeLost(c.nodeId(), c.reason())))
-        .onCommand(DrainNode.class, (s, c) -> run(s, new VolumeInput.Drain(c.nodeId())))
+        .onCommand(ReportMemberLost.class, (s, c) -> withFreshCapacity(new VolumeInput.MemberLost(c.diskId(), c.reason())))
+        .onCommand(ReportNodeLost.class, (s, c) -> withFreshCapacity(new VolumeInput.NodeLost(c.nodeId(), c.reason())))
+        .onCommand(DrainNode.class, (s, c) -> withFreshCapacity(new VolumeInput.Drain(c.nodeId())))
+        .onCommand(FaultWithCapacity.class, (s, c) -> {
+          latestCapacity = c.snapshot();
+          return run(s, c.input());
+        })
         .onCommand(ReportRaidStatus.class, (s, c) -> raid(s, new VolumeInput.RaidStatus(c.nodeId(), c.dmName(),
             c.health(), c.syncedSectors(), c.totalSectors())))
         .onCommand(AgentReport.class, this::onAgentReport)
@@ -229,8 +236,12 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
         })
         .onCommand(AgentsFound.class, this::onAgentsFound)
         .onCommand(Tick.class, (s, c) -> {
-          ctx.ask(CapacityView.Snapshot.class, capacity, settings.askTimeout(), CapacityView.GetSnapshot::new,
-              (snapshot, failure) -> new CapacityRefreshed(snapshot != null ? snapshot : latestCapacity));
+          if (s.healing().failingOver() || s.healing().rebuilds().values().stream()
+              .anyMatch(r -> r.stage() != io.toma.healing.Rebuild.Stage.DONE)) {
+            // repairs place from the latest snapshot: keep it fresh while one is under way only
+            ctx.ask(CapacityView.Snapshot.class, capacity, settings.askTimeout(), CapacityView.GetSnapshot::new,
+                (snapshot, failure) -> new CapacityRefreshed(snapshot != null ? snapshot : latestCapacity));
+          }
           return run(s, new VolumeInput.Tick());
         })
         .onCommand(CapacityRefreshed.class, (s, c) -> {
@@ -242,6 +253,12 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   }
 
   // ---- the shell: decide, persist, then act ----
+
+  private Effect<Event, VolumeRecord> withFreshCapacity(VolumeInput input) {
+    ctx.ask(CapacityView.Snapshot.class, capacity, settings.askTimeout(), CapacityView.GetSnapshot::new,
+        (snapshot, failure) -> new FaultWithCapacity(input, snapshot != null ? snapshot : latestCapacity));
+    return Effect().none();
+  }
 
   private Effect<Event, VolumeRecord> run(VolumeRecord state, VolumeInput input) {
     return run(state, input, Optional.empty());
