@@ -54,15 +54,17 @@ public final class DesiredStateBuilder {
     List<ReplicaPlacement> members = new ArrayList<>(design.placement().replicas());
     members.sort(Comparator.comparingInt(ReplicaPlacement::leg).thenComparingInt(ReplicaPlacement::replica));
 
-    for (ReplicaPlacement member : members) {
-      if (!design.missingTags().contains(member.tag())) {
+    List<ReplicaPlacement> withRetired = new ArrayList<>(members);
+    withRetired.addAll(design.retired());
+    for (ReplicaPlacement member : withRetired) {
+      if (!design.deadNodes().contains(member.nodeId())) {
         addDiskSide(nodes.computeIfAbsent(member.nodeId(), NodeAccumulator::new), design, member, controllerHosts);
       }
     }
     for (ControllerPlacement controller : controllers) {
       NodeAccumulator node = nodes.computeIfAbsent(controller.nodeId(), NodeAccumulator::new);
       if (controller.role() == ControllerRole.ACTIVE) {
-        addActive(node, design, controller, members);
+        addActive(node, design, controller, members, withRetired);
       } else {
         addStandby(node, design, controller);
       }
@@ -90,13 +92,18 @@ public final class DesiredStateBuilder {
     node.linkToPort(DISK_PORT_ID, member.fabricAddress(), DISK_SERVICE_ID, Map.of(), nqn);
   }
 
-  private static void addActive(
-      NodeAccumulator node, VolumeDesign design, ControllerPlacement active, List<ReplicaPlacement> members) {
+  private static void addActive(NodeAccumulator node, VolumeDesign design, ControllerPlacement active,
+      List<ReplicaPlacement> members, List<ReplicaPlacement> withRetired) {
     String volume = design.volumeId();
     VolumeGeometry g = design.geometry();
     long data = g.legDataSectors();
-    for (ReplicaPlacement member : members) {
-      if (design.missingTags().contains(member.tag())) {
+    // Lost and retired members keep their connection and meta/data devices (what the kernel
+    // already holds costs no operation); only the raid1 tables stop using them.
+    // (Members on lost nodes are left out: a freshly promoted controller could not connect to
+    // them. For a surviving active that drops them, the agent must reload the raid1 table before
+    // removing their devices.)
+    for (ReplicaPlacement member : withRetired) {
+      if (design.deadNodes().contains(member.nodeId())) {
         continue;
       }
       node.connections.add(new FabricConnection(

@@ -243,6 +243,10 @@ final class VolumeHealer {
       if (r.getValue().stage() == Rebuild.Stage.REPLACEMENT_GRANTED
           && revision >= s.state.healing().marks().getOrDefault("attach:" + r.getKey(), Long.MAX_VALUE)) {
         rebuild(s, r.getKey(), new Rebuild.AttachApplied(r.getValue().lost().slot()));
+      }
+      Rebuild.State now = s.state.healing().rebuilds().get(r.getKey());
+      if (now.stage() == Rebuild.Stage.IN_SYNC && !now.oldDetached()
+          && revision >= s.state.healing().marks().getOrDefault("detach:" + r.getKey(), Long.MAX_VALUE)) {
         rebuild(s, r.getKey(), new Rebuild.OldMemberRemoved());
       }
     }

@@ -91,17 +91,20 @@ public record VolumeRecord(
       Set<String> rebuildingTags,
       int promotions,
       /** Nodes this volume was told are lost: never chosen again for its members or controllers. */
-      Set<String> lostNodes)
+      Set<String> lostNodes,
+      /** Replaced members whose devices stay until their replacement is in sync, by lost tag. */
+      Map<String, ReplicaPlacement> retired)
       implements CborSerializable {
     public Healing {
       rebuilds = Canonical.map(rebuilds);
       marks = Canonical.map(marks);
       rebuildingTags = Canonical.set(rebuildingTags);
       lostNodes = Canonical.set(lostNodes);
+      retired = Canonical.map(retired);
     }
 
     public static Healing none() {
-      return new Healing(Optional.empty(), Map.of(), Map.of(), Set.of(), 0, Set.of());
+      return new Healing(Optional.empty(), Map.of(), Map.of(), Set.of(), 0, Set.of(), Map.of());
     }
 
     public boolean failingOver() {
@@ -401,8 +404,9 @@ public record VolumeRecord(
       Set<String> lost = new TreeSet<>(healing.lostNodes());
       lost.add(n.nodeId());
       e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), healing.rebuildingTags(),
-          healing.promotions(), lost);
-      return e.build();
+          healing.promotions(), lost, healing.retired());
+      Map<String, DesiredState> before = desiredStates();
+      return e.build().reconfigured(before); // nothing is asked of a lost node any more
     }
     if (event instanceof DeletionStarted) {
       e.phase = Phase.DELETING;
@@ -480,7 +484,11 @@ public record VolumeRecord(
       e.placement = Optional.of(new VolumePlacement(members, p.controllers()));
       Set<String> rebuilding = new TreeSet<>(healing.rebuildingTags());
       rebuilding.add(r.replacement().tag());
-      e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), rebuilding, healing.promotions(), healing.lostNodes());
+      Map<String, ReplicaPlacement> retired = new TreeMap<>(healing.retired());
+      p.replicas().stream().filter(m -> m.tag().equals(r.lostTag())).findFirst()
+          .ifPresent(old -> retired.put(r.lostTag(), old));
+      e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), rebuilding, healing.promotions(),
+          healing.lostNodes(), retired);
       VolumeRecord next = e.build().reconfigured(before);
       return next.marked("attach:" + r.lostTag(), next.revision());
     }
@@ -490,12 +498,12 @@ public record VolumeRecord(
   private VolumeRecord applyFailover(Edit e, Failover.Event event) {
     if (event instanceof Failover.Detected d) {
       e.healing = new Healing(Optional.of(Failover.State.of(d)), healing.rebuilds(), healing.marks(),
-          healing.rebuildingTags(), healing.promotions(), healing.lostNodes());
+          healing.rebuildingTags(), healing.promotions(), healing.lostNodes(), healing.retired());
       return e.build();
     }
     Failover.State next = healing.failover().orElseThrow().apply(event);
     int promotions = healing.promotions() + (event instanceof Failover.PromotionRequested ? 1 : 0);
-    e.healing = new Healing(Optional.of(next), healing.rebuilds(), healing.marks(), healing.rebuildingTags(), promotions, healing.lostNodes());
+    e.healing = new Healing(Optional.of(next), healing.rebuilds(), healing.marks(), healing.rebuildingTags(), promotions, healing.lostNodes(), healing.retired());
     if (event instanceof Failover.EpochBumped b) {
       e.epoch = b.epoch();
       return e.build();
@@ -539,10 +547,16 @@ public record VolumeRecord(
           .filter(m -> m.leg() == next.lost().leg().leg() && m.replica() == next.lost().slot())
           .forEach(m -> rebuilding.remove(m.tag())));
     }
-    e.healing = new Healing(healing.failover(), rebuilds, healing.marks(), rebuilding, healing.promotions(), healing.lostNodes());
+    Map<String, ReplicaPlacement> retired = new TreeMap<>(healing.retired());
+    if (inSyncNow) {
+      retired.remove(lostTag); // the old member's devices go now that no table uses them
+    }
+    e.healing = new Healing(healing.failover(), rebuilds, healing.marks(), rebuilding, healing.promotions(),
+        healing.lostNodes(), retired);
     if (inSyncNow) {
       Map<String, DesiredState> before = desiredStates();
-      return e.build().reconfigured(before);
+      VolumeRecord next2 = e.build().reconfigured(before);
+      return next2.marked("detach:" + lostTag, next2.revision());
     }
     return e.build();
   }
@@ -551,7 +565,7 @@ public record VolumeRecord(
     Map<String, Long> marks = new TreeMap<>(healing.marks());
     marks.put(mark, atRevision);
     Edit e = new Edit(this);
-    e.healing = new Healing(healing.failover(), healing.rebuilds(), marks, healing.rebuildingTags(), healing.promotions(), healing.lostNodes());
+    e.healing = new Healing(healing.failover(), healing.rebuilds(), marks, healing.rebuildingTags(), healing.promotions(), healing.lostNodes(), healing.retired());
     return e.build();
   }
 
@@ -597,7 +611,8 @@ public record VolumeRecord(
     Set<String> missing = new TreeSet<>();
     lostMembers().forEach(m -> missing.add(m.tag()));
     return new VolumeDesign(s.name(), epoch, VolumeGeometry.of(s), s.layout().replicas(), namespaceUuid,
-        placement.orElseThrow(), attachments, missing, healing.rebuildingTags());
+        placement.orElseThrow(), attachments, missing, healing.rebuildingTags(),
+        List.copyOf(healing.retired().values()), healing.lostNodes());
   }
 
   /** What every node the volume touches must hold now (empty before placement). */
