@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.toma.agent.AgentProtocol;
 import io.toma.agent.NodeAgent;
+import org.apache.pekko.actor.typed.ActorRef;
 import io.toma.kernel.KernelState;
 import io.toma.kernel.sim.IoResult;
 import io.toma.kernel.sim.SimCluster;
@@ -48,6 +50,7 @@ class SelfHealingOnSimulatedKernelTest {
       TestTopology.fastSettings());
   static final SimCluster cluster = SimCluster.create();
   static final Map<String, SimNode> nodes = new TreeMap<>();
+  static final Map<String, ActorRef<AgentProtocol.Command>> agents = new TreeMap<>();
 
   static {
     try {
@@ -66,7 +69,7 @@ class SelfHealingOnSimulatedKernelTest {
                   "rack" + r, node.fabricAddress(), "nqn.2026-11.io.toma:host:" + id,
                   diskNode ? List.of(new NodeAgent.DiskSpec(id + "-d0", "/dev/nullb0")) : List.of(), data.resolve(id))
               .withIntervals(Duration.ofMillis(500), Duration.ofMillis(100), Duration.ofSeconds(10));
-          topology.testKit.spawn(NodeAgent.create(settings, node.kernel()), "agent-" + id);
+          agents.put(id, topology.testKit.spawn(NodeAgent.create(settings, node.kernel()), "agent-" + id));
         }
       }
     } catch (java.io.IOException e) {
@@ -172,6 +175,66 @@ class SelfHealingOnSimulatedKernelTest {
     assertTrue(!disks.contains(victim.disk()), "no replica left on the dead disk: " + disks);
     assertEquals(2, disks.size());
     for (; written < 96; written++) {
+      write(host, nqn, written);
+    }
+    verify(host, nqn, written);
+  }
+
+  @Test
+  void the_active_controllers_node_crashes_and_the_standby_takes_over_after_the_fence_with_no_write_lost()
+      throws Exception {
+    String id = "vol-sim-fo";
+    ok(topology.service.createVolume(new VolumeSpec(id, 64 * MIB, Layout.of(1, 2, 1, FailureDomainLevel.RACK))));
+    ok(topology.service.attach(id, HOST));
+    VolumeView online = awaitState(id, "Online");
+    String nqn = VolumeNames.volumeNqn(id);
+    SimHost host = cluster.addHost("h2", "10.9.0.2", HOST);
+    for (VolumeView.ControllerView c : online.controllers()) {
+      host.connect(nqn, nodes.get(c.node()).fabricAddress(), volumePort(c.node(), nqn));
+    }
+    int written = 0;
+    for (; written < 32; written++) {
+      write(host, nqn, written);
+    }
+    String active = online.controllers().stream().filter(c -> c.role().equals("active")).findFirst().orElseThrow().node();
+    String standby = online.controllers().stream().filter(c -> c.role().equals("standby")).findFirst().orElseThrow().node();
+    TestProbe<TomaEvent> events = topology.testKit.createTestProbe(TomaEvent.class);
+    TomaEvents.topic(topology.testKit.system()).tell(Topic.subscribe(events.getRef()));
+
+    cluster.crash(active);
+    topology.testKit.stop(agents.get(active));
+    topology.service.faults().tell(new FaultRouter.Signal(new FaultDetector.Downed(active)));
+
+    List<String> steps = new ArrayList<>();
+    events.fishForMessage(Duration.ofSeconds(60), "the failover done", e -> {
+      cluster.advance(Duration.ofMillis(100));
+      if (!e.kind().equals(TomaEvent.REPAIR_STEP) || !e.subject().equals(id)) {
+        return FishingOutcomes.continueAndIgnore();
+      }
+      steps.add(e.message());
+      return e.message().startsWith("failover: Done") ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore();
+    });
+    int promotion = -1;
+    int lastFence = -1;
+    for (int i = 0; i < steps.size(); i++) {
+      if (steps.get(i).startsWith("failover: FenceConfirmed")) {
+        lastFence = i;
+      }
+      if (steps.get(i).startsWith("failover: PromotionRequested") && promotion < 0) {
+        promotion = i;
+      }
+    }
+    assertTrue(lastFence >= 0 && promotion > lastFence, "every fence confirmed before the promotion: " + steps);
+    assertEquals(1, steps.stream().filter(s -> s.startsWith("failover: PromotionRequested")).count(), steps.toString());
+
+    VolumeView after = awaitState(id, "Online");
+    assertEquals(online.epoch() + 1, after.epoch());
+    VolumeView.ControllerView newActive = after.controllers().stream().filter(c -> c.role().equals("active"))
+        .findFirst().orElseThrow();
+    assertEquals(standby, newActive.node(), "the former standby is active");
+    assertTrue(after.controllers().stream().anyMatch(c -> c.role().equals("standby") && !c.node().equals(active)
+        && !c.node().equals(standby)), "a new standby is placed: " + after.controllers());
+    for (; written < 64; written++) {
       write(host, nqn, written);
     }
     verify(host, nqn, written);
