@@ -344,7 +344,9 @@ final class HealingManager implements ManagerShell {
     Rebuild.State r = v.rebuilds.get(key);
     switch (r.stage()) {
       case MEMBER_LOST -> {
-        if (due("rebuild|" + v.id + "|" + key, now)) {
+        // Never replace the last copies of a leg: with no in-sync member left there is nothing to
+        // rebuild from; the members must come back instead.
+        if (hasHealthyPeer(v, ManagerState.tagOf(key)) && due("rebuild|" + v.id + "|" + key, now)) {
           rebuild(v, key, Rebuild.decide(r, new Rebuild.Begin(), overrides), now, out);
         }
       }
@@ -371,6 +373,14 @@ final class HealingManager implements ManagerShell {
         rebuild(v, key, Rebuild.decide(r, new Rebuild.OldMemberRemoved(), overrides), now, out);
       }
     }
+  }
+
+  private boolean hasHealthyPeer(Volume v, String tag) {
+    Set<String> lost = v.lostTags();
+    Set<String> syncing = v.syncingTags();
+    return v.placement.replicas().stream().anyMatch(m -> m.tag().startsWith(tag.substring(0, tag.indexOf('r') + 1))
+        && !m.tag().equals(tag) && !lost.contains(m.tag()) && !syncing.contains(m.tag())
+        && !state.lostNodes.contains(m.nodeId()) && !state.disks.get(m.diskId()).dead);
   }
 
   private boolean due(String key, long now) {
@@ -576,6 +586,11 @@ final class HealingManager implements ManagerShell {
     Map<String, DiskView> out = new TreeMap<>();
     state.disks.values().forEach(d -> out.put(d.id, new DiskView(d.id, d.node, d.dead, d.allocator)));
     return out;
+  }
+
+  @Override
+  public Set<String> downedNodes() {
+    return Set.copyOf(state.lostNodes);
   }
 
   @Override

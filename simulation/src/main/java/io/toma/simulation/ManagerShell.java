@@ -48,6 +48,9 @@ interface ManagerShell {
 
   Map<String, DiskView> disks();
 
+  /** Nodes the manager declared lost (downed from the cluster). */
+  Set<String> downedNodes();
+
   /** Failovers and member rebuilds completed so far. */
   int repairsDone();
 }

@@ -4,6 +4,7 @@ import io.toma.disk.Extent;
 import io.toma.disk.ExtentAllocator;
 import io.toma.healing.Failover;
 import io.toma.healing.Rebuild;
+import io.toma.healing.Refs.ExtentRef;
 import io.toma.kernel.DesiredState;
 import io.toma.kernel.DesiredState.DmDevice;
 import io.toma.kernel.DesiredState.DmTableLine;
@@ -330,7 +331,24 @@ final class ManagerState {
       v.placement = new VolumePlacement(members, v.placement.controllers());
       refresh(v);
       v.attachedAt.put(key, v.revision);
-    } else if (e instanceof Rebuild.InSync || e instanceof Rebuild.ReplacementAbandoned
+    } else if (e instanceof Rebuild.ReplacementAbandoned) {
+      // Back to the lost member it replaces: a placement names only extents still granted to it.
+      ExtentRef lost = s.lost().extent();
+      String id = lost.extent();
+      long offset = Long.parseLong(id.substring(id.lastIndexOf('@') + 1));
+      String tag = tagOf(key);
+      ClusterShape.NodeSpec where = shape.node(lost.node());
+      long length = VolumeGeometry.of(v.spec).extentBytes();
+      List<ReplicaPlacement> members = new ArrayList<>();
+      for (ReplicaPlacement m : v.placement.replicas()) {
+        members.add(m.tag().equals(tag)
+            ? new ReplicaPlacement(m.leg(), m.replica(), lost.disk(), lost.node(), where.rack(), where.zone(),
+                where.address(), offset, ExtentAllocator.align(length))
+            : m);
+      }
+      v.placement = new VolumePlacement(members, v.placement.controllers());
+      refresh(v);
+    } else if (e instanceof Rebuild.InSync
         || e instanceof Rebuild.ReplacementRefused || e instanceof Rebuild.ReplacementRequested) {
       if (e instanceof Rebuild.InSync) {
         v.rebuildsDone++;

@@ -36,6 +36,8 @@ import java.util.function.Consumer;
 final class NodeShell {
   record Held(long revision, DesiredState desired) {}
 
+  private static final boolean PRINT = System.getenv("TOMA_SIM_TRACE") != null;
+
   private final String id;
   private final SimNode node;
   private final Map<String, String> diskPaths = new TreeMap<>();
@@ -138,6 +140,20 @@ final class NodeShell {
     }
   }
 
+  /**
+   * The cluster downed this node (gossip told it, through a member it still reaches): it stops
+   * serving every volume at once, as if it had lost the majority. Without this, a node cut from
+   * the manager alone keeps a majority in sight, never self-fences, and keeps writing through
+   * members on its own disks, which the failover cannot fence.
+   */
+  void downed() {
+    if (node.isUp() && !selfFence.fenced()) {
+      selfFence = new SelfFence.State(java.util.Optional.empty(), true);
+      fenced.addAll(store.keySet());
+      dirty = true;
+    }
+  }
+
   boolean needsReconcile() {
     return dirty;
   }
@@ -153,13 +169,28 @@ final class NodeShell {
     try {
       List<KernelOp> ops = Reconciler.diff(held, node.kernel().read(), diskPaths, record);
       boolean failed = false;
+      // Past a refused operation, go on with the rest (one unreachable member must not hold every
+      // other volume back), but never build on a device whose own step was refused: a raid1
+      // reloaded over a member still missing would mark it dead for good.
+      Set<String> refusedDevices = new TreeSet<>();
       for (KernelOp op : ops) {
+        if (dependsOn(op, refusedDevices)) {
+          failed = true;
+          continue;
+        }
         try {
           node.kernel().apply(op);
           record = record.after(op);
+          if (PRINT && id.equals(System.getenv("TOMA_SIM_NODE"))) {
+            System.err.println("  " + id + " applied " + op);
+          }
         } catch (KernelException | RuntimeException e) {
           failed = true;
           kernelErrors++;
+          dmName(op).ifPresent(refusedDevices::add);
+          if (PRINT) {
+            System.err.println("  " + id + " refused " + op + ": " + e.getMessage());
+          }
         }
       }
       if (!failed) {
@@ -171,6 +202,9 @@ final class NodeShell {
     } catch (KernelException | RuntimeException e) {
       kernelErrors++;
       return;
+    }
+    if (PRINT && id.equals(System.getenv("TOMA_SIM_NODE"))) {
+      System.err.println("  " + id + " remaining " + remaining);
     }
     Set<String> blocked = new TreeSet<>();
     for (KernelOp op : remaining) {
@@ -190,6 +224,29 @@ final class NodeShell {
       }
     }
     dirty = !remaining.isEmpty();
+  }
+
+  private static java.util.Optional<String> dmName(KernelOp op) {
+    if (op instanceof KernelOp.DmCreate o) return java.util.Optional.of(o.name());
+    if (op instanceof KernelOp.DmReload o) return java.util.Optional.of(o.name());
+    if (op instanceof KernelOp.DmSuspend o) return java.util.Optional.of(o.name());
+    if (op instanceof KernelOp.DmResume o) return java.util.Optional.of(o.name());
+    return java.util.Optional.empty();
+  }
+
+  private static boolean dependsOn(KernelOp op, Set<String> refused) {
+    if (refused.isEmpty()) {
+      return false;
+    }
+    List<DesiredState.DmTableLine> table = op instanceof KernelOp.DmCreate c ? c.table()
+        : op instanceof KernelOp.DmReload r ? r.table() : List.of();
+    boolean depends = dmName(op).map(refused::contains).orElse(false)
+        || table.stream().anyMatch(l -> refused.stream().anyMatch(d -> l.args().contains("@dm:" + d + " ")
+            || l.args().endsWith("@dm:" + d)));
+    if (depends) {
+      dmName(op).ifPresent(refused::add);
+    }
+    return depends;
   }
 
   /** The held states, with fenced volumes' optimized exports turned inaccessible. */

@@ -43,7 +43,17 @@ final class World {
   private final Map<String, NodeShell> nodes = new TreeMap<>();
   private final List<HostDriver> hosts = new ArrayList<>();
   private final Map<String, HostDriver> hostOf = new TreeMap<>();
-  private final List<ManagerEvent> journal = new ArrayList<>();
+  /** Set TOMA_SIM_TRACE=1 to print the trace and the manager's journal as the run goes. */
+  private static final boolean PRINT = System.getenv("TOMA_SIM_TRACE") != null;
+  private final List<ManagerEvent> journal = new ArrayList<>() {
+    @Override
+    public boolean add(ManagerEvent e) {
+      if (PRINT) {
+        System.err.println("  journal " + e);
+      }
+      return super.add(e);
+    }
+  };
   private final HealingSettings settings = HealingSettings.defaults();
   private final ManagerShell manager;
   private final MessageQueue queue = new MessageQueue();
@@ -108,7 +118,11 @@ final class World {
       for (Message m : queue.due(now)) {
         deliver(m);
       }
+      Set<String> downed = manager.downedNodes();
       for (NodeShell node : nodes.values()) {
+        if (downed.contains(node.id()) && gossipReaches(node.id())) {
+          node.downed();
+        }
         node.observeMajority(reachableMembers(node.id()), shape.nodes().size() + 1, now, settings);
         if (node.needsReconcile() || now % 1_000 == 0) {
           node.reconcile(this::send);
@@ -222,6 +236,11 @@ final class World {
     return node.equals(MANAGER) || cluster.node(node).isUp();
   }
 
+  /** Whether the node hears the cluster's gossip through some other member. */
+  private boolean gossipReaches(String node) {
+    return nodes.keySet().stream().anyMatch(o -> !o.equals(node) && controlReachable(node, o));
+  }
+
   private int reachableMembers(String node) {
     int count = controlReachable(node, MANAGER) ? 1 : 0;
     for (String other : nodes.keySet()) {
@@ -276,9 +295,18 @@ final class World {
       }
       case RACK_LOSS -> {
         List<String> racks = new ArrayList<>(shape.racks());
-        String rack = racks.get(random.nextInt(racks.size()));
-        List<String> members = shape.nodesInRack(rack);
-        if (2 * members.size() >= nodes.size() + 1) {
+        java.util.Collections.shuffle(racks, random);
+        String rack = "";
+        List<String> members = List.of();
+        for (String candidate : racks) {
+          List<String> inRack = shape.nodesInRack(candidate);
+          if (2 * inRack.size() < nodes.size() + 1 && withinRedundancy(volumes, inRack)) {
+            rack = candidate;
+            members = inRack;
+            break;
+          }
+        }
+        if (members.isEmpty()) {
           return;
         }
         crash(members, healAt);
@@ -290,11 +318,21 @@ final class World {
         while (2 * size >= nodes.size() + 1) {
           size--;
         }
-        List<String> shuffled = new ArrayList<>(storage);
-        java.util.Collections.shuffle(shuffled, random);
-        List<String> minority = List.copyOf(new TreeSet<>(shuffled.subList(0, size)));
+        List<String> minority = List.of();
+        for (int attempt = 0; attempt < 10 && minority.isEmpty(); attempt++) {
+          List<String> shuffled = new ArrayList<>(storage);
+          java.util.Collections.shuffle(shuffled, random);
+          List<String> candidate = List.copyOf(new TreeSet<>(shuffled.subList(0, size)));
+          if (withinRedundancy(volumes, candidate)) {
+            minority = candidate;
+          }
+        }
+        if (minority.isEmpty()) {
+          return;
+        }
+        final List<String> cut = minority;
         List<String> others = new ArrayList<>(storage);
-        others.removeAll(minority);
+        others.removeAll(cut);
         hosts.forEach(h -> others.add(hostNode(h)));
         for (String a : minority) {
           for (String b : others) {
@@ -303,12 +341,12 @@ final class World {
         }
         partition.addAll(minority);
         heals.add(new Heal(healAt, () -> {
-          for (String a : minority) {
+          for (String a : cut) {
             for (String b : others) {
               cluster.healLink(a, b);
             }
           }
-          partition.removeAll(minority);
+          partition.removeAll(cut);
         }));
         what = minority.toString();
       }
@@ -330,6 +368,22 @@ final class World {
     }
     faults.merge(fault.kind(), 1, Integer::sum);
     trace("fault " + now + " " + fault.kind() + " " + what + " for " + fault.durationMillis());
+  }
+
+  /**
+   * Whether losing these nodes together stays within what the layouts promise: every leg keeps a
+   * member elsewhere. Schedules only draw such faults: losing every copy is unavailability by
+   * design, not a bug the checkers should report.
+   */
+  private static boolean withinRedundancy(Map<String, ManagerShell.VolumeView> volumes, List<String> victims) {
+    for (ManagerShell.VolumeView v : volumes.values()) {
+      Map<Integer, Boolean> spared = new TreeMap<>();
+      v.members().forEach(m -> spared.merge(m.leg(), !victims.contains(m.nodeId()), Boolean::logicalOr));
+      if (spared.containsValue(false)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String hostNode(HostDriver h) {
@@ -384,6 +438,10 @@ final class World {
   }
 
   private void finish(boolean converged) {
+    if (PRINT) {
+      liveKernels().forEach((n, k) -> System.err.println("kernel " + n + " ports " + k.ports().values()
+          + " subsystems " + k.subsystems().keySet() + " controllers " + k.controllers()));
+    }
     Map<String, ManagerShell.VolumeView> volumes = manager.volumes();
     if (!converged) {
       for (ManagerShell.VolumeView v : volumes.values()) {
@@ -419,6 +477,9 @@ final class World {
   }
 
   private void trace(String line) {
+    if (PRINT) {
+      System.err.println(line);
+    }
     trace.update(line.getBytes(StandardCharsets.UTF_8));
     trace.update((byte) '\n');
   }
