@@ -74,6 +74,7 @@ final class HealingManager implements ManagerShell {
   private final Map<String, Long> lastSent = new HashMap<>();
   private final Map<String, Long> lastSentAt = new HashMap<>();
   private final Map<String, Long> lastTry = new HashMap<>();
+  private final Set<String> forceSend = new TreeSet<>();
   private Predicate<String> reachable = n -> true;
 
   HealingManager(ClusterShape shape, HealingSettings settings, SafetyOverrides overrides, List<ManagerEvent> journal) {
@@ -206,6 +207,8 @@ final class HealingManager implements ManagerShell {
       if (disk != null && !disk.dead) {
         record(new DiskDeclaredDead(d.disk(), d.reason()));
       }
+    } else if (message instanceof Message.Registered r) {
+      forceSend.add(r.node());
     } else if (message instanceof Message.RaidHealth h) {
       onRaidHealth(h, now, out);
     }
@@ -523,16 +526,18 @@ final class HealingManager implements ManagerShell {
     for (Volume v : state.volumes.values()) {
       v.desired.forEach((node, desired) -> {
         long rev = v.desiredRev.getOrDefault(node, 0L);
-        if (v.appliedRev.getOrDefault(node, 0L) < rev && shouldSend(v.id + "|" + node, rev, now)) {
+        if (forceSend.contains(node)
+            || v.appliedRev.getOrDefault(node, 0L) < rev && shouldSend(v.id + "|" + node, rev, now)) {
           out.accept(new Message.Apply(node, v.id, rev, desired));
         }
       });
       v.leaving.forEach((node, rev) -> {
-        if (shouldSend(v.id + "|" + node, rev, now)) {
+        if (forceSend.contains(node) || shouldSend(v.id + "|" + node, rev, now)) {
           out.accept(new Message.Remove(node, v.id, rev));
         }
       });
     }
+    forceSend.clear();
   }
 
   private boolean shouldSend(String key, long rev, long now) {

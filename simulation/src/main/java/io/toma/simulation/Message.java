@@ -23,6 +23,9 @@ public sealed interface Message {
 
   record Removed(String node, String volume, long revision) implements ToManager {}
 
+  /** A node agent started (again): it wants every desired state it should hold, current or not. */
+  record Registered(String node) implements ToManager {}
+
   record DiskLost(String node, String disk, String reason) implements ToManager {}
 
   /**

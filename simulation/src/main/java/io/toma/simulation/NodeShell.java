@@ -45,6 +45,8 @@ final class NodeShell {
   // ---- durable: survives a crash ----
   private final TreeMap<String, Held> store = new TreeMap<>();
   private AppliedRecord record = AppliedRecord.empty();
+  /** The revision each volume was removed at: an older Apply still in flight must not bring it back. */
+  private final TreeMap<String, Long> removedAt = new TreeMap<>();
 
   // ---- memory: lost in a crash ----
   private final TreeSet<String> fenced = new TreeSet<>();
@@ -55,6 +57,8 @@ final class NodeShell {
   private final Map<String, Long> lastRaidAt = new TreeMap<>();
   private SelfFence.State selfFence = SelfFence.State.serving();
   private boolean dirty;
+  /** Booted again and not yet heard from the manager: keep registering. */
+  private boolean registering;
   private int kernelErrors;
 
   NodeShell(SimNode node, ClusterShape shape) {
@@ -83,8 +87,12 @@ final class NodeShell {
   // ---- messages ----
 
   void onMessage(Message.ToNode message, Consumer<Message> out) {
+    registering = false;
     if (message instanceof Message.Apply a) {
       Held held = store.get(a.volume());
+      if (removedAt.getOrDefault(a.volume(), -1L) >= a.revision()) {
+        return;
+      }
       if (held == null || held.revision() < a.revision()) {
         store.put(a.volume(), new Held(a.revision(), a.desired()));
         dirty = true;
@@ -100,6 +108,7 @@ final class NodeShell {
       Held held = store.get(r.volume());
       if (held == null || held.revision() <= r.revision()) {
         store.remove(r.volume());
+        removedAt.merge(r.volume(), r.revision(), Math::max);
         fenced.remove(r.volume());
         acked.remove(r.volume());
         pendingRemoved.merge(r.volume(), r.revision(), Math::max);
@@ -125,6 +134,7 @@ final class NodeShell {
     crashed();
     fenced.addAll(store.keySet());
     dirty = true;
+    registering = true;
   }
 
   /** Called every step with what the node sees of the cluster; may fence it. */
@@ -207,8 +217,10 @@ final class NodeShell {
       System.err.println("  " + id + " remaining " + remaining);
     }
     Set<String> blocked = new TreeSet<>();
+    Map<String, DesiredState> known = new TreeMap<>(held);
+    pendingRemoved.keySet().forEach(v -> known.putIfAbsent(v, DesiredState.empty(v, 0)));
     for (KernelOp op : remaining) {
-      blocked.addAll(volumesTouched(op, held));
+      blocked.addAll(volumesTouched(op, known));
     }
     for (Map.Entry<String, Held> e : store.entrySet()) {
       String volume = e.getKey();
@@ -322,6 +334,9 @@ final class NodeShell {
   void watch(long nowMillis, Consumer<Message> out) {
     if (!node.isUp()) {
       return;
+    }
+    if (registering) {
+      out.accept(new Message.Registered(id));
     }
     for (SimDisk disk : node.disks()) {
       if (disk.isDead() && reportedDeadDisks.add(disk.id())) {
