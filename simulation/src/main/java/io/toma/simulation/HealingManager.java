@@ -75,6 +75,7 @@ final class HealingManager implements ManagerShell {
   private final Map<String, Long> lastSentAt = new HashMap<>();
   private final Map<String, Long> lastTry = new HashMap<>();
   private final Set<String> forceSend = new TreeSet<>();
+  private final Map<String, Long> declaredLostAt = new TreeMap<>();
   private Predicate<String> reachable = n -> true;
 
   HealingManager(ClusterShape shape, HealingSettings settings, SafetyOverrides overrides, List<ManagerEvent> journal) {
@@ -257,6 +258,7 @@ final class HealingManager implements ManagerShell {
         long since = unreachableSince.computeIfAbsent(n.id(), k -> now);
         if (now - since >= NODE_LOSS_AFTER_MILLIS && !state.lostNodes.contains(n.id())) {
           record(new NodeDeclaredLost(n.id()));
+          declaredLostAt.put(n.id(), now);
         }
       }
     }
@@ -308,7 +310,17 @@ final class HealingManager implements ManagerShell {
     } else {
       Optional<ControllerPlacement> active = v.active();
       if (active.isPresent() && state.lostNodes.contains(active.get().nodeId())) {
-        startFailover(v, active.get().nodeId(), "node " + active.get().nodeId() + " lost", now, out);
+        // A converged controller writes through the members on its own disks too, which no disk
+        // node can fence: fencing the others first would leave it acknowledging writes that land
+        // on its own copy only. Wait until it must have stopped by itself (self-fence timeout
+        // after it was downed), then fence and promote.
+        String failed = active.get().nodeId();
+        boolean ownMembers = state.disks.values().stream()
+            .anyMatch(d -> d.node.equals(failed) && !d.allocator.ownedBy(v.id).isEmpty());
+        long downedAt = declaredLostAt.computeIfAbsent(failed, k -> now);
+        if (!ownMembers || now >= downedAt + settings.selfFenceTimeout().toMillis()) {
+          startFailover(v, failed, "node " + failed + " lost", now, out);
+        }
       } else if (active.isEmpty() && due("failover|" + v.id, now)) {
         startFailover(v, v.lastFailed, "no active controller", now, out);
       } else if (active.isPresent()) {
@@ -559,6 +571,7 @@ final class HealingManager implements ManagerShell {
     lastSent.clear();
     lastSentAt.clear();
     lastTry.clear();
+    declaredLostAt.clear();
     state = replay();
     for (Volume v : state.volumes.values()) {
       if (v.failoverRunning()) {

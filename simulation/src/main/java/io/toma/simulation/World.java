@@ -59,7 +59,11 @@ final class World {
   private final MessageQueue queue = new MessageQueue();
   private final MessageDigest trace;
 
+  /** How long the news that the cluster downed a node takes to reach it through gossip. */
+  static final long DOWNING_GOSSIP_MILLIS = 1_500;
+
   private final Set<String> partition = new TreeSet<>();
+  private final Map<String, Long> downedSince = new TreeMap<>();
   private final Set<String> controlCut = new TreeSet<>();
   private final List<Heal> heals = new ArrayList<>();
   private final Map<FaultKind, Integer> faults = new EnumMap<>(FaultKind.class);
@@ -119,9 +123,13 @@ final class World {
         deliver(m);
       }
       Set<String> downed = manager.downedNodes();
+      downedSince.keySet().retainAll(downed);
       for (NodeShell node : nodes.values()) {
-        if (downed.contains(node.id()) && gossipReaches(node.id())) {
-          node.downed();
+        if (downed.contains(node.id())) {
+          long since = downedSince.computeIfAbsent(node.id(), k -> now);
+          if (now - since >= DOWNING_GOSSIP_MILLIS && gossipReaches(node.id())) {
+            node.downed();
+          }
         }
         node.observeMajority(reachableMembers(node.id()), shape.nodes().size() + 1, now, settings);
         if (node.needsReconcile() || now % 1_000 == 0) {
