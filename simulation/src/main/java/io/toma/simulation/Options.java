@@ -24,7 +24,14 @@ public record Options(
     Duration faultSpacing,
     Duration quietPeriod,
     Duration onlineBound,
-    SafetyOverrides overrides) {
+    SafetyOverrides overrides,
+    ManagerKind manager) {
+
+  /** Which manager shell runs: the healing shell (failover, rebuild) or the production VolumeDecider. */
+  public enum ManagerKind {
+    HEALING,
+    DECIDER
+  }
 
   public Options {
     faultKinds = Set.copyOf(faultKinds.isEmpty() ? EnumSet.noneOf(FaultKind.class) : EnumSet.copyOf(faultKinds));
@@ -39,34 +46,44 @@ public record Options(
   public static Options defaults() {
     return new Options(4, 10, 1, 4, 1, 4, EnumSet.allOf(FaultKind.class), false,
         Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(25), Duration.ofSeconds(20),
-        Duration.ofSeconds(60), SafetyOverrides.SAFE);
+        Duration.ofSeconds(60), SafetyOverrides.SAFE, ManagerKind.HEALING);
   }
 
   /** Small clusters and short schedules, for the fixed seeds of the test suite. */
   public static Options small() {
     return new Options(4, 6, 1, 2, 1, 2, EnumSet.allOf(FaultKind.class), false,
         Duration.ofMillis(100), Duration.ofSeconds(3), Duration.ofSeconds(20), Duration.ofSeconds(10),
-        Duration.ofSeconds(60), SafetyOverrides.SAFE);
+        Duration.ofSeconds(60), SafetyOverrides.SAFE, ManagerKind.HEALING);
   }
 
   public Options withOverrides(SafetyOverrides value) {
     return new Options(minNodes, maxNodes, minVolumes, maxVolumes, minFaults, maxFaults, faultKinds,
-        disaggregated, step, setup, faultSpacing, quietPeriod, onlineBound, value);
+        disaggregated, step, setup, faultSpacing, quietPeriod, onlineBound, value, manager);
   }
 
   public Options withFaultKinds(Set<FaultKind> kinds) {
     return new Options(minNodes, maxNodes, minVolumes, maxVolumes, minFaults, maxFaults, kinds,
-        disaggregated, step, setup, faultSpacing, quietPeriod, onlineBound, overrides);
+        disaggregated, step, setup, faultSpacing, quietPeriod, onlineBound, overrides, manager);
   }
 
   public Options withFaults(int min, int max) {
     return new Options(minNodes, maxNodes, minVolumes, maxVolumes, min, max, faultKinds,
-        disaggregated, step, setup, faultSpacing, quietPeriod, onlineBound, overrides);
+        disaggregated, step, setup, faultSpacing, quietPeriod, onlineBound, overrides, manager);
+  }
+
+  /**
+   * Runs the production {@code VolumeDecider} as the manager. It does not repair yet, so only
+   * faults that need no repair are drawn: manager restarts and slow disks.
+   */
+  public Options withDecider() {
+    return new Options(minNodes, maxNodes, minVolumes, maxVolumes, minFaults, maxFaults,
+        java.util.EnumSet.of(FaultKind.MANAGER_RESTART, FaultKind.SLOW_DISK), disaggregated, step, setup,
+        faultSpacing, quietPeriod, onlineBound, overrides, ManagerKind.DECIDER);
   }
 
   /** Disk nodes and controller nodes apart (no converged node). */
   public Options withDisaggregated(boolean value) {
     return new Options(minNodes, maxNodes, minVolumes, maxVolumes, minFaults, maxFaults, faultKinds,
-        value, step, setup, faultSpacing, quietPeriod, onlineBound, overrides);
+        value, step, setup, faultSpacing, quietPeriod, onlineBound, overrides, manager);
   }
 }

@@ -12,7 +12,7 @@ import java.util.TreeMap;
 
 /**
  * {@code toma simulate --seeds N [--from S] [--faults kind,kind...] [--break fencing|release-before-sync]
- * [--small] [--disaggregated]}: runs N seeded simulations from seed S and prints a summary (seeds run, faults
+ * [--small] [--disaggregated] [--decider]}: runs N seeded simulations from seed S and prints a summary (seeds run, faults
  * injected by kind, repairs done, violations with the command that replays each). Exit 0 when no
  * run broke an invariant, 1 when one did, 2 on bad arguments.
  */
@@ -31,6 +31,7 @@ public final class SimulateCommand {
     String faultsArg = "";
     boolean small = false;
     boolean disaggregated = false;
+    boolean decider = false;
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
@@ -40,9 +41,10 @@ public final class SimulateCommand {
           case "--break" -> breakWhat = args[++i];
           case "--small" -> small = true;
           case "--disaggregated" -> disaggregated = true;
+          case "--decider" -> decider = true;
           case "--help", "-h" -> {
             out.println("usage: toma simulate --seeds N [--from S] [--faults kind,...] "
-                + "[--break fencing|release-before-sync] [--small] [--disaggregated]");
+                + "[--break fencing|release-before-sync] [--small] [--disaggregated] [--decider]");
             out.println("fault kinds: " + String.join(", ", EnumSet.allOf(FaultKind.class).stream().map(FaultKind::label).toList()));
             return 0;
           }
@@ -54,6 +56,9 @@ public final class SimulateCommand {
       }
       if (small) {
         options = Options.small();
+      }
+      if (decider) {
+        options = options.withDecider();
       }
       if (disaggregated) {
         options = options.withDisaggregated(true);
@@ -71,7 +76,7 @@ public final class SimulateCommand {
       out.println("toma simulate: " + e.getMessage());
       return 2;
     }
-    String extra = (small ? " --small" : "") + (disaggregated ? " --disaggregated" : "") + (faultsArg.isEmpty() ? "" : " --faults " + faultsArg)
+    String extra = (small ? " --small" : "") + (disaggregated ? " --disaggregated" : "") + (decider ? " --decider" : "") + (faultsArg.isEmpty() ? "" : " --faults " + faultsArg)
         + (breakWhat.isEmpty() ? "" : " --break " + breakWhat);
     Summary summary = new Summary();
     long started = System.nanoTime();

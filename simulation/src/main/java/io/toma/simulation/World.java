@@ -96,7 +96,9 @@ final class World {
       SimHost host = cluster.addHost("h" + i, "10.9.0." + i, Names.NQN_PREFIX + "host-" + i);
       hosts.add(new HostDriver(host));
     }
-    this.manager = new HealingManager(shape, settings, options.overrides(), journal);
+    this.manager = options.manager() == Options.ManagerKind.DECIDER
+        ? new DeciderManager(shape, options.overrides())
+        : new HealingManager(shape, settings, options.overrides(), journal);
   }
 
   RunReport run() {
