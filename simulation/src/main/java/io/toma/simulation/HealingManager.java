@@ -252,7 +252,8 @@ final class HealingManager implements ManagerShell {
         unreachableSince.remove(n.id());
         if (state.lostNodes.contains(n.id())) {
           record(new NodeDeclaredBack(n.id()));
-          lastSent.keySet().removeIf(k -> k.endsWith("|" + n.id()));
+          // It may have fenced itself meanwhile: it serves again only what it is sent again.
+          forceSend.add(n.id());
         }
       } else {
         long since = unreachableSince.computeIfAbsent(n.id(), k -> now);

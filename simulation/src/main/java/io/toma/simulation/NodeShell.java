@@ -147,6 +147,7 @@ final class NodeShell {
     if (step.decision() instanceof SelfFence.FenceNow) {
       fenced.addAll(store.keySet());
       dirty = true;
+      registering = true;
     }
   }
 
@@ -161,6 +162,7 @@ final class NodeShell {
       selfFence = new SelfFence.State(java.util.Optional.empty(), true);
       fenced.addAll(store.keySet());
       dirty = true;
+      registering = true;
     }
   }
 
