@@ -80,8 +80,12 @@ public final class SimulateCommand {
         + (breakWhat.isEmpty() ? "" : " --break " + breakWhat);
     Summary summary = new Summary();
     long started = System.nanoTime();
-    for (long seed = from; seed < from + seeds; seed++) {
-      RunReport report = SimulationRun.run(seed, options);
+    final Options chosen = options;
+    // Runs are independent and single-threaded: spread them over the cores, report in seed order.
+    List<RunReport> reports = java.util.stream.LongStream.range(from, from + seeds).parallel()
+        .mapToObj(seed -> SimulationRun.run(seed, chosen)).toList();
+    for (RunReport report : reports) {
+      long seed = report.seed();
       summary.add(report);
       if (!report.passed()) {
         out.println("seed " + seed + " FAILED (" + report.shape() + "): replay with " + report.replayCommand() + extra);
