@@ -20,6 +20,16 @@ public sealed interface Outbound {
   record RequestExtent(int attempt, MemberSlot slot, DiskFacts disk, String tag, long lengthBytes)
       implements Outbound {}
 
+  /**
+   * Ask a disk for the replacement extent of the member that had {@code lostTag}; answer with
+   * {@link VolumeInput.ReplacementAnswered}.
+   */
+  record RequestReplacementExtent(String lostTag, DiskFacts disk, String tag, long lengthBytes, int generation)
+      implements Outbound {}
+
+  /** Ask a controller node for a standby slot; answer with {@link VolumeInput.StandbySlotAnswered}. */
+  record RequestStandbySlot(String nodeId) implements Outbound {}
+
   /** Ask a controller node for a slot; answer with {@link VolumeInput.SlotAnswered}. */
   record RequestControllerSlot(int attempt, String nodeId, ControllerRole role) implements Outbound {}
 

@@ -7,6 +7,7 @@ import io.toma.healing.HealingSettings;
 import io.toma.healing.SafetyOverrides;
 import io.toma.node.ControllerNode;
 import io.toma.persistence.CborSerializable;
+import io.toma.topology.ControllerRole;
 import io.toma.topology.TomaEvent;
 import io.toma.topology.TomaEvents;
 import io.toma.topology.TopologySettings;
@@ -64,7 +65,13 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   /** Commands that may cross the cluster (from the facade or another entity). */
   public sealed interface ExternalCommand extends Command, CborSerializable
       permits Create, Get, Delete, Attach, Detach, Resize, ReportApplied, ReportApplyFailed, ReportRemoved,
-          ReportMemberLost, ReportRaidStatus, StayAwake {}
+          ReportMemberLost, ReportRaidStatus, StayAwake, ReportNodeLost, DrainNode {}
+
+  /** A node this volume uses was declared lost (sent by the fault router). */
+  public record ReportNodeLost(String nodeId, String reason) implements ExternalCommand {}
+
+  /** Move this volume off a node: controllers fail over, members are rebuilt elsewhere. */
+  public record DrainNode(String nodeId) implements ExternalCommand {}
 
   public record Create(VolumeSpec spec, ActorRef<VolumeReply> replyTo) implements ExternalCommand {}
 
@@ -115,6 +122,9 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   private record Tick() implements Command {}
 
   private record CapacityRefreshed(CapacityView.Snapshot snapshot) implements Command {}
+
+  /** A fault, held until a fresh capacity snapshot is at hand (its repair places from it). */
+  private record FaultWithCapacity(VolumeInput input, CapacityView.Snapshot snapshot) implements Command {}
 
   // ---- wiring ----
 
@@ -208,7 +218,13 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
         .onCommand(ReportApplyFailed.class, (s, c) ->
             run(s, new VolumeInput.ApplyFailed(c.nodeId(), c.revision(), c.error())))
         .onCommand(ReportRemoved.class, (s, c) -> run(s, new VolumeInput.Removed(c.nodeId(), c.revision())))
-        .onCommand(ReportMemberLost.class, (s, c) -> run(s, new VolumeInput.MemberLost(c.diskId(), c.reason())))
+        .onCommand(ReportMemberLost.class, (s, c) -> withFreshCapacity(new VolumeInput.MemberLost(c.diskId(), c.reason())))
+        .onCommand(ReportNodeLost.class, (s, c) -> withFreshCapacity(new VolumeInput.NodeLost(c.nodeId(), c.reason())))
+        .onCommand(DrainNode.class, (s, c) -> withFreshCapacity(new VolumeInput.Drain(c.nodeId())))
+        .onCommand(FaultWithCapacity.class, (s, c) -> {
+          latestCapacity = c.snapshot();
+          return run(s, c.input());
+        })
         .onCommand(ReportRaidStatus.class, (s, c) -> raid(s, new VolumeInput.RaidStatus(c.nodeId(), c.dmName(),
             c.health(), c.syncedSectors(), c.totalSectors())))
         .onCommand(AgentReport.class, this::onAgentReport)
@@ -220,8 +236,12 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
         })
         .onCommand(AgentsFound.class, this::onAgentsFound)
         .onCommand(Tick.class, (s, c) -> {
-          ctx.ask(CapacityView.Snapshot.class, capacity, settings.askTimeout(), CapacityView.GetSnapshot::new,
-              (snapshot, failure) -> new CapacityRefreshed(snapshot != null ? snapshot : latestCapacity));
+          if (s.healing().failingOver() || s.healing().rebuilds().values().stream()
+              .anyMatch(r -> r.stage() != io.toma.healing.Rebuild.Stage.DONE)) {
+            // repairs place from the latest snapshot: keep it fresh while one is under way only
+            ctx.ask(CapacityView.Snapshot.class, capacity, settings.askTimeout(), CapacityView.GetSnapshot::new,
+                (snapshot, failure) -> new CapacityRefreshed(snapshot != null ? snapshot : latestCapacity));
+          }
           return run(s, new VolumeInput.Tick());
         })
         .onCommand(CapacityRefreshed.class, (s, c) -> {
@@ -233,6 +253,12 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   }
 
   // ---- the shell: decide, persist, then act ----
+
+  private Effect<Event, VolumeRecord> withFreshCapacity(VolumeInput input) {
+    ctx.ask(CapacityView.Snapshot.class, capacity, settings.askTimeout(), CapacityView.GetSnapshot::new,
+        (snapshot, failure) -> new FaultWithCapacity(input, snapshot != null ? snapshot : latestCapacity));
+    return Effect().none();
+  }
 
   private Effect<Event, VolumeRecord> run(VolumeRecord state, VolumeInput input) {
     return run(state, input, Optional.empty());
@@ -284,6 +310,15 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
           settings.askTimeout(), replyTo -> new ControllerNode.HostController(volumeId, r.role(), replyTo),
           (reply, failure) -> new Answer(new VolumeInput.SlotAnswered(r.attempt(), r.nodeId(), r.role(),
               Optional.ofNullable(reply))));
+    } else if (out instanceof Outbound.RequestReplacementExtent r) {
+      ctx.ask(PhysicalDisk.GrantReply.class, sharding.entityRefFor(PhysicalDisk.TYPE_KEY, r.disk().diskId()),
+          settings.askTimeout(), replyTo -> new PhysicalDisk.Grant(volumeId, r.tag(), r.lengthBytes(), replyTo),
+          (reply, failure) -> new Answer(new VolumeInput.ReplacementAnswered(r.lostTag(), r.disk(), r.generation(),
+              Optional.ofNullable(reply))));
+    } else if (out instanceof Outbound.RequestStandbySlot r) {
+      ctx.ask(ControllerNode.SlotReply.class, sharding.entityRefFor(ControllerNode.TYPE_KEY, r.nodeId()),
+          settings.askTimeout(), replyTo -> new ControllerNode.HostController(volumeId, ControllerRole.STANDBY, replyTo),
+          (reply, failure) -> new Answer(new VolumeInput.StandbySlotAnswered(r.nodeId(), Optional.ofNullable(reply))));
     } else if (out instanceof Outbound.GrowExtent g) {
       ctx.ask(PhysicalDisk.GrantReply.class, sharding.entityRefFor(PhysicalDisk.TYPE_KEY, g.diskId()),
           settings.askTimeout(), replyTo -> new PhysicalDisk.Grow(volumeId, g.tag(), g.newLengthBytes(), replyTo),

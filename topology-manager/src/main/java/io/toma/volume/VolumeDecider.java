@@ -108,9 +108,20 @@ public final class VolumeDecider {
     } else if (input instanceof VolumeInput.Removed r) {
       onRemoved(s, r.nodeId());
     } else if (input instanceof VolumeInput.RaidStatus r) {
-      // observations only: the shell keeps them for views
+      VolumeHealer.onRaidStatus(s, r);
     } else if (input instanceof VolumeInput.MemberLost m) {
-      onMemberLost(s, m);
+      VolumeHealer.diskLost(s, m.diskId(), m.reason());
+    } else if (input instanceof VolumeInput.NodeLost n) {
+      VolumeHealer.onNodeLost(s, n.nodeId(), n.reason());
+    } else if (input instanceof VolumeInput.Drain d) {
+      VolumeHealer.onNodeLost(s, d.nodeId(), "drained by the operator");
+    } else if (input instanceof VolumeInput.ReplacementAnswered a) {
+      VolumeHealer.onReplacementAnswered(s, a);
+    } else if (input instanceof VolumeInput.StandbySlotAnswered a) {
+      VolumeHealer.onStandbySlot(s, a);
+    }
+    if (s.state.phase() == Phase.PLACED && s.state.revision() > state.revision()) {
+      sendPending(s); // whatever changed the nodes' desired states, they hear of it now
     }
     return s.decision();
   }
@@ -343,23 +354,12 @@ public final class VolumeDecider {
       return;
     }
     s.emit(new VolumeRecord.NodeApplied(nodeId, revision));
+    VolumeHealer.onApplied(s, nodeId, revision);
     if (s.state.growingToBytes() > 0 && s.state.nodesBehind().isEmpty()) {
       completeGrow(s);
     } else if (s.state.nodesBehind().isEmpty()) {
       s.log("info", "every node applied revision " + s.state.revision() + "; volume " + s.state.visibleState().display());
     }
-  }
-
-  private static void onMemberLost(Steps s, VolumeInput.MemberLost msg) {
-    VolumeRecord state = s.state;
-    boolean uses = state.placement().map(p -> p.replicas().stream().anyMatch(r -> r.diskId().equals(msg.diskId())))
-        .orElse(false);
-    if (state.phase() != Phase.PLACED || !uses || state.lostDisks().containsKey(msg.diskId())) {
-      return;
-    }
-    s.emit(new VolumeRecord.MemberLost(msg.diskId(), msg.reason()));
-    s.publish("volume-state", "member on disk " + msg.diskId() + " lost (" + msg.reason() + "); volume "
-        + s.state.visibleState().display());
   }
 
   // ---- online grow ----
@@ -495,6 +495,10 @@ public final class VolumeDecider {
   }
 
   private static void onReleaseAnswered(Steps s, VolumeInput.ReleaseAnswered msg) {
+    if (msg.target().startsWith("rebuild:")) {
+      VolumeHealer.onReleaseAnswered(s, msg.target().substring("rebuild:".length()), msg.ok());
+      return;
+    }
     VolumeRecord state = s.state;
     if (state.phase() != Phase.DELETING || !state.nodesNotRemoved().isEmpty() || !msg.ok()
         || state.releasesConfirmed().contains(msg.target()) || !releaseTargets(state).contains(msg.target())) {
@@ -519,6 +523,7 @@ public final class VolumeDecider {
       case PLACING -> s.send(new Outbound.FetchCapacity(s.state.placing().map(PlacementRound::attempt).orElse(0) + 1));
       case PLACED -> {
         s.send(new Outbound.UpdateIndex(true));
+        VolumeHealer.onRecovered(s);
         sendPending(s);
         completeGrow(s);
         s.state.growRound().ifPresent(g -> {
@@ -536,15 +541,18 @@ public final class VolumeDecider {
     if (state.phase() == Phase.PLACING) {
       return;
     }
+    VolumeHealer.onTick(s);
+    state = s.state;
     sendPending(s);
-    boolean owed = (state.phase() == Phase.PLACED && !state.nodesBehind().isEmpty()) || state.phase() == Phase.DELETING;
+    boolean owed = (state.phase() == Phase.PLACED && (!state.nodesBehind().isEmpty() || state.healing().failingOver()
+        || !state.activeRebuilds().isEmpty())) || state.phase() == Phase.DELETING;
     if (owed) {
       s.send(new Outbound.StayAwake());
     }
   }
 
   /** Send every node that owes an acknowledgement its desired state (or its removal). */
-  private static void sendPending(Steps s) {
+  static void sendPending(Steps s) {
     VolumeRecord state = s.state;
     if (state.phase() == Phase.PLACED) {
       Map<String, io.toma.kernel.DesiredState> desired = state.desiredStates();
@@ -592,6 +600,9 @@ public final class VolumeDecider {
     }
 
     void send(Outbound message) {
+      if (message instanceof Outbound.ApplyToNode && outbound.contains(message)) {
+        return; // asked twice in one decision: once is enough
+      }
       outbound.add(message);
     }
 

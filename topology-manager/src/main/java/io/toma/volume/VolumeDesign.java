@@ -14,9 +14,21 @@ public record VolumeDesign(
     int replicasPerLeg,
     String namespaceUuid,
     VolumePlacement placement,
-    List<String> attachments) {
+    List<String> attachments,
+    /** Members whose disk or node is lost: left out of every node, "- -" in their raid1 slot. */
+    java.util.Set<String> missingTags,
+    /** Replacement members not yet in sync: their raid1 slot carries {@code rebuild <slot>}. */
+    java.util.Set<String> rebuildingTags) {
 
   public VolumeDesign {
     attachments = List.copyOf(attachments);
+    missingTags = io.toma.healing.Canonical.set(missingTags);
+    rebuildingTags = io.toma.healing.Canonical.set(rebuildingTags);
+  }
+
+  public VolumeDesign(String volumeId, long epoch, VolumeGeometry geometry, int replicasPerLeg, String namespaceUuid,
+      VolumePlacement placement, List<String> attachments) {
+    this(volumeId, epoch, geometry, replicasPerLeg, namespaceUuid, placement, attachments, java.util.Set.of(),
+        java.util.Set.of());
   }
 }

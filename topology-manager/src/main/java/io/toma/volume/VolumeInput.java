@@ -74,4 +74,20 @@ public sealed interface VolumeInput {
 
   /** A disk holding one of this volume's members is lost (watcher, I/O errors, raid member failed). */
   record MemberLost(String diskId, String reason) implements VolumeInput {}
+
+  /**
+   * A node this volume uses was declared lost (unreachable then downed, or part of a lost rack):
+   * its controller fails over, its members are rebuilt elsewhere, a fence waiting for it gives up.
+   */
+  record NodeLost(String nodeId, String reason) implements VolumeInput {}
+
+  /** Drain: the node's controllers fail over and its members move away, like a loss but orderly. */
+  record Drain(String nodeId) implements VolumeInput {}
+
+  /** A disk answered {@link Outbound.RequestReplacementExtent} for the rebuild of {@code lostTag}. */
+  record ReplacementAnswered(String lostTag, DiskFacts disk, int generation, Optional<PhysicalDisk.GrantReply> reply)
+      implements VolumeInput {}
+
+  /** A controller node answered {@link Outbound.RequestStandbySlot}. */
+  record StandbySlotAnswered(String nodeId, Optional<ControllerNode.SlotReply> reply) implements VolumeInput {}
 }

@@ -1,6 +1,8 @@
 package io.toma.volume;
 
 import io.toma.healing.Canonical;
+import io.toma.healing.Failover;
+import io.toma.healing.Rebuild;
 import io.toma.kernel.DesiredState;
 import io.toma.topology.ControllerPlacement;
 import io.toma.persistence.CborSerializable;
@@ -46,7 +48,9 @@ public record VolumeRecord(
     /** An online grow asking its disks to grow the extents, before anything changes; empty otherwise. */
     Optional<GrowRound> growRound,
     /** While DELETING: release targets ("disk:<id>", "node:<id>") that confirmed. */
-    Set<String> releasesConfirmed)
+    Set<String> releasesConfirmed,
+    /** Repairs under way or done: the failover and the rebuilds, as their own stage machines. */
+    Healing healing)
     implements CborSerializable {
 
   public enum Phase {
@@ -69,7 +73,40 @@ public record VolumeRecord(
 
   public static VolumeRecord absent() {
     return new VolumeRecord(Phase.ABSENT, Optional.empty(), "", 0, Optional.empty(), List.of(), 0,
-        Map.of(), Map.of(), Set.of(), Set.of(), Map.of(), Set.of(), 0, Optional.empty(), Optional.empty(), Set.of());
+        Map.of(), Map.of(), Set.of(), Set.of(), Map.of(), Set.of(), 0, Optional.empty(), Optional.empty(), Set.of(),
+        Healing.none());
+  }
+
+  /**
+   * The volume's repairs. {@code failover} is the latest failover (finished ones stay until the
+   * next); {@code rebuilds} one per lost member, keyed by the lost member's tag, kept when done;
+   * {@code marks} the revision a step gave the nodes ("fence", "promote", "attach:&lt;tag&gt;"), so an
+   * Applied at or above it confirms the step; {@code rebuildingTags} the replacements not yet in
+   * sync; {@code promotions} counts promotions ever requested (a restart must never add one).
+   */
+  public record Healing(
+      Optional<Failover.State> failover,
+      Map<String, Rebuild.State> rebuilds,
+      Map<String, Long> marks,
+      Set<String> rebuildingTags,
+      int promotions,
+      /** Nodes this volume was told are lost: never chosen again for its members or controllers. */
+      Set<String> lostNodes)
+      implements CborSerializable {
+    public Healing {
+      rebuilds = Canonical.map(rebuilds);
+      marks = Canonical.map(marks);
+      rebuildingTags = Canonical.set(rebuildingTags);
+      lostNodes = Canonical.set(lostNodes);
+    }
+
+    public static Healing none() {
+      return new Healing(Optional.empty(), Map.of(), Map.of(), Set.of(), 0, Set.of());
+    }
+
+    public boolean failingOver() {
+      return failover.map(f -> !f.stage().finished()).orElse(false);
+    }
   }
 
   /**
@@ -134,7 +171,26 @@ public record VolumeRecord(
       permits CreationStarted, CandidatesTouched, VolumePlaced, CreationAbandoned, AttachmentAdded,
           AttachmentRemoved, NodeApplied, MemberLost, DeletionStarted, NodeRemoved, VolumeDeleted,
           GrowStarted, GrowCompleted, CandidatesChosen, MemberGranted, MemberRefused, ControllerGranted,
-          ControllerRefused, GrowRequested, GrowAnswered, GrowRefused, ReleaseConfirmed {}
+          ControllerRefused, GrowRequested, GrowAnswered, GrowRefused, ReleaseConfirmed, FailoverStep,
+          RebuildStep, StandbyAdded, ReplacementPlaced, NodeLostNoted {}
+
+  /** A node this volume uses was declared lost (it is never chosen again for this volume). */
+  public record NodeLostNoted(String nodeId, String reason) implements Event {}
+
+  /** One step of the volume's failover ({@link Failover}), persisted as the machine emitted it. */
+  public record FailoverStep(Failover.Event event) implements Event {}
+
+  /** One step of the rebuild of the member that had tag {@code lostTag} ({@link Rebuild}). */
+  public record RebuildStep(String lostTag, Rebuild.Event event) implements Event {}
+
+  /** A new standby controller took a slot (the last step of a failover). */
+  public record StandbyAdded(ControllerPlacement controller) implements Event {}
+
+  /**
+   * The replacement of the member that had {@code lostTag} takes its slot in the placement (with
+   * {@code rebuild <slot>} until in sync): persisted with the rebuild's ReplacementGranted.
+   */
+  public record ReplacementPlaced(String lostTag, ReplicaPlacement replacement) implements Event {}
 
   public record CreationStarted(VolumeSpec spec, String namespaceUuid) implements Event {}
 
@@ -226,6 +282,7 @@ public record VolumeRecord(
     Optional<PlacementRound> placing;
     Optional<GrowRound> growRound;
     Set<String> releasesConfirmed;
+    Healing healing;
 
     Edit(VolumeRecord r) {
       phase = r.phase;
@@ -245,12 +302,13 @@ public record VolumeRecord(
       placing = r.placing;
       growRound = r.growRound;
       releasesConfirmed = new TreeSet<>(r.releasesConfirmed);
+      healing = r.healing;
     }
 
     VolumeRecord build() {
       return new VolumeRecord(phase, spec, namespaceUuid, epoch, placement, attachments, revision, desiredRevisions,
           appliedRevisions, touchedDisks, touchedNodes, lostDisks, removedNodes, growingToBytes, placing, growRound,
-          releasesConfirmed);
+          releasesConfirmed, healing);
     }
   }
 
@@ -333,7 +391,17 @@ public record VolumeRecord(
       return e.build();
     }
     if (event instanceof MemberLost m) {
+      // Its members leave every node's desired state ("- -" in the raid1): the survivors' kernels
+      // stop waiting for it and a dead disk's slice is not asked of its node.
+      Map<String, DesiredState> before = desiredStates();
       e.lostDisks.put(m.diskId(), m.reason());
+      return e.build().reconfigured(before);
+    }
+    if (event instanceof NodeLostNoted n) {
+      Set<String> lost = new TreeSet<>(healing.lostNodes());
+      lost.add(n.nodeId());
+      e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), healing.rebuildingTags(),
+          healing.promotions(), lost);
       return e.build();
     }
     if (event instanceof DeletionStarted) {
@@ -374,7 +442,7 @@ public record VolumeRecord(
     if (event instanceof GrowStarted g) {
       VolumePlacement p = placement.orElseThrow();
       List<ReplicaPlacement> grown = p.replicas().stream().map(r -> new ReplicaPlacement(r.leg(), r.replica(),
-          r.diskId(), r.nodeId(), r.rack(), r.zone(), r.fabricAddress(), r.offsetBytes(), g.extentBytes())).toList();
+          r.diskId(), r.nodeId(), r.rack(), r.zone(), r.fabricAddress(), r.offsetBytes(), g.extentBytes(), r.generation())).toList();
       Map<String, DesiredState> before = desiredStates();
       e.placement = Optional.of(new VolumePlacement(grown, p.controllers()));
       e.growingToBytes = g.newSizeBytes();
@@ -388,7 +456,103 @@ public record VolumeRecord(
       e.growingToBytes = 0;
       return e.build().reconfigured(before);
     }
+    if (event instanceof FailoverStep f) {
+      return applyFailover(e, f.event());
+    }
+    if (event instanceof RebuildStep r) {
+      return applyRebuild(e, r.lostTag(), r.event());
+    }
+    if (event instanceof StandbyAdded a) {
+      Map<String, DesiredState> before = desiredStates();
+      VolumePlacement p = placement.orElseThrow();
+      List<ControllerPlacement> controllers = new ArrayList<>(p.controllers());
+      controllers.add(a.controller());
+      e.placement = Optional.of(new VolumePlacement(p.replicas(), controllers));
+      return e.build().reconfigured(before);
+    }
+    if (event instanceof ReplacementPlaced r) {
+      Map<String, DesiredState> before = desiredStates();
+      VolumePlacement p = placement.orElseThrow();
+      List<ReplicaPlacement> members = new ArrayList<>();
+      for (ReplicaPlacement m : p.replicas()) {
+        members.add(m.tag().equals(r.lostTag()) ? r.replacement() : m);
+      }
+      e.placement = Optional.of(new VolumePlacement(members, p.controllers()));
+      Set<String> rebuilding = new TreeSet<>(healing.rebuildingTags());
+      rebuilding.add(r.replacement().tag());
+      e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), rebuilding, healing.promotions(), healing.lostNodes());
+      VolumeRecord next = e.build().reconfigured(before);
+      return next.marked("attach:" + r.lostTag(), next.revision());
+    }
     throw new IllegalArgumentException("unknown event " + event);
+  }
+
+  private VolumeRecord applyFailover(Edit e, Failover.Event event) {
+    if (event instanceof Failover.Detected d) {
+      e.healing = new Healing(Optional.of(Failover.State.of(d)), healing.rebuilds(), healing.marks(),
+          healing.rebuildingTags(), healing.promotions(), healing.lostNodes());
+      return e.build();
+    }
+    Failover.State next = healing.failover().orElseThrow().apply(event);
+    int promotions = healing.promotions() + (event instanceof Failover.PromotionRequested ? 1 : 0);
+    e.healing = new Healing(Optional.of(next), healing.rebuilds(), healing.marks(), healing.rebuildingTags(), promotions, healing.lostNodes());
+    if (event instanceof Failover.EpochBumped b) {
+      e.epoch = b.epoch();
+      return e.build();
+    }
+    if (event instanceof Failover.FencingRequested) {
+      // The lost controller leaves the placement: every disk node's allow-lists drop its host NQN
+      // at the new epoch (the agent fences when the epoch rises); the standby stays a standby.
+      Map<String, DesiredState> before = desiredStates();
+      VolumePlacement p = placement.orElseThrow();
+      e.placement = Optional.of(new VolumePlacement(p.replicas(), p.controllers().stream()
+          .filter(c -> !c.nodeId().equals(next.failedController())).toList()));
+      VolumeRecord fenced = e.build().reconfigured(before);
+      return fenced.marked("fence", fenced.revision());
+    }
+    if (event instanceof Failover.PromotionRequested pr) {
+      Map<String, DesiredState> before = desiredStates();
+      VolumePlacement p = placement.orElseThrow();
+      e.placement = Optional.of(new VolumePlacement(p.replicas(), p.controllers().stream()
+          .map(c -> c.nodeId().equals(pr.standby())
+              ? new ControllerPlacement(c.nodeId(), io.toma.topology.ControllerRole.ACTIVE, c.fabricAddress(),
+                  c.hostNqn(), c.serviceId(), c.anaGroup(), c.cntlidMin(), c.cntlidMax())
+              : c)
+          .toList()));
+      VolumeRecord promoted = e.build().reconfigured(before);
+      return promoted.marked("promote", promoted.revision());
+    }
+    return e.build();
+  }
+
+  private VolumeRecord applyRebuild(Edit e, String lostTag, Rebuild.Event event) {
+    Map<String, Rebuild.State> rebuilds = new TreeMap<>(healing.rebuilds());
+    Rebuild.State next = event instanceof Rebuild.MemberLost m
+        ? Rebuild.State.of(m)
+        : rebuilds.get(lostTag).apply(event);
+    rebuilds.put(lostTag, next);
+    Set<String> rebuilding = new TreeSet<>(healing.rebuildingTags());
+    boolean inSyncNow = event instanceof Rebuild.InSync;
+    if (inSyncNow) {
+      // the replacement is in sync: its slot loses "rebuild" (a reload dm-raid accepts as is)
+      placement.ifPresent(p -> p.replicas().stream()
+          .filter(m -> m.leg() == next.lost().leg().leg() && m.replica() == next.lost().slot())
+          .forEach(m -> rebuilding.remove(m.tag())));
+    }
+    e.healing = new Healing(healing.failover(), rebuilds, healing.marks(), rebuilding, healing.promotions(), healing.lostNodes());
+    if (inSyncNow) {
+      Map<String, DesiredState> before = desiredStates();
+      return e.build().reconfigured(before);
+    }
+    return e.build();
+  }
+
+  private VolumeRecord marked(String mark, long atRevision) {
+    Map<String, Long> marks = new TreeMap<>(healing.marks());
+    marks.put(mark, atRevision);
+    Edit e = new Edit(this);
+    e.healing = new Healing(healing.failover(), healing.rebuilds(), marks, healing.rebuildingTags(), healing.promotions(), healing.lostNodes());
+    return e.build();
   }
 
   private static PlacementRound refused(PlacementRound r, String why, Optional<String> disk, Optional<String> node) {
@@ -408,14 +572,21 @@ public record VolumeRecord(
   private VolumeRecord reconfigured(Map<String, DesiredState> before) {
     long next = revision + 1;
     Map<String, Long> desired = new TreeMap<>(desiredRevisions);
-    desiredStates().forEach((node, state) -> {
+    Map<String, DesiredState> now = desiredStates();
+    now.forEach((node, state) -> {
       if (!state.equals(before.get(node))) {
         desired.put(node, next);
       }
     });
+    // A node the volume no longer touches (a lost controller, a disk node whose members were all
+    // lost or replaced) owes nothing any more.
+    desired.keySet().retainAll(now.keySet());
+    Map<String, Long> applied = new TreeMap<>(appliedRevisions);
+    applied.keySet().retainAll(now.keySet());
     Edit e = new Edit(this);
     e.revision = next;
     e.desiredRevisions = desired;
+    e.appliedRevisions = applied;
     return e.build();
   }
 
@@ -423,8 +594,10 @@ public record VolumeRecord(
 
   public VolumeDesign design() {
     VolumeSpec s = spec.orElseThrow();
+    Set<String> missing = new TreeSet<>();
+    lostMembers().forEach(m -> missing.add(m.tag()));
     return new VolumeDesign(s.name(), epoch, VolumeGeometry.of(s), s.layout().replicas(), namespaceUuid,
-        placement.orElseThrow(), attachments);
+        placement.orElseThrow(), attachments, missing, healing.rebuildingTags());
   }
 
   /** What every node the volume touches must hold now (empty before placement). */
@@ -454,10 +627,28 @@ public record VolumeRecord(
     return switch (phase) {
       case ABSENT, PLACING -> VolumeState.PROVISIONING;
       case DELETING -> VolumeState.DELETING;
-      case PLACED -> !lostMembers().isEmpty()
+      case PLACED -> healing.failingOver() || !lostMembers().isEmpty()
           ? VolumeState.DEGRADED
+          : !activeRebuilds().isEmpty() ? VolumeState.REBUILDING
           : nodesBehind().isEmpty() ? VolumeState.ONLINE : VolumeState.PROVISIONING;
     };
+  }
+
+  /** Rebuilds started and not yet done, by lost member tag. */
+  public Map<String, Rebuild.State> activeRebuilds() {
+    Map<String, Rebuild.State> out = new TreeMap<>();
+    healing.rebuilds().forEach((tag, r) -> {
+      if (r.stage() != Rebuild.Stage.DONE && r.stage() != Rebuild.Stage.MEMBER_LOST
+          && r.stage() != Rebuild.Stage.REPLACEMENT_REQUESTED) {
+        out.put(tag, r);
+      }
+    });
+    return out;
+  }
+
+  /** The lowest sync percent of the rebuilds under way (empty when none is). */
+  public Optional<Integer> syncPercent() {
+    return activeRebuilds().values().stream().map(Rebuild.State::syncPercent).min(Integer::compare);
   }
 
   public Optional<String> reason() {
@@ -470,10 +661,20 @@ public record VolumeRecord(
   }
 
   private Optional<String> placedReason() {
+    if (healing.failingOver()) {
+      Failover.State f = healing.failover().orElseThrow();
+      return Optional.of("failing over from " + f.failedController() + " (" + f.stage().name().toLowerCase()
+          .replace('_', ' ') + ", epoch " + f.epoch() + "): " + f.cause());
+    }
     List<ReplicaPlacement> lost = lostMembers();
     if (!lost.isEmpty()) {
       return Optional.of(lost.size() + " member(s) lost: " + String.join(", ",
           lost.stream().map(m -> m.tag() + " on " + m.diskId() + " (" + lostDisks.get(m.diskId()) + ")").toList()));
+    }
+    Map<String, Rebuild.State> rebuilding = activeRebuilds();
+    if (!rebuilding.isEmpty()) {
+      return Optional.of("rebuilding " + String.join(", ", rebuilding.entrySet().stream()
+          .map(r -> r.getKey() + " (" + r.getValue().reason() + ") " + r.getValue().syncPercent() + "%").toList()));
     }
     Set<String> behind = nodesBehind();
     String growing = growingToBytes > 0 ? "growing to " + growingToBytes + " bytes; " : "";
