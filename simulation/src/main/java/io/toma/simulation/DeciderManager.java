@@ -36,8 +36,9 @@ import java.util.function.Predicate;
  * {@link ExtentAllocator}, as {@code PhysicalDisk}; controller slots, as {@code ControllerNode}),
  * delivers node states through the world, and rebuilds every volume from its journal on restart.
  *
- * <p>The decider does not run failovers and rebuilds yet (a lost member is only recorded), so runs
- * with this shell inject only faults that need no repair (manager restarts, slow disks).
+ * <p>Healing: the shell plays the gossip failure detector (a node out of sight for
+ * {@link HealingManager#NODE_LOSS_AFTER_MILLIS} is lost: {@link VolumeInput.NodeLost} to every
+ * volume), answers replacement extents and standby slots, and feeds the controllers' raid status.
  */
 final class DeciderManager implements ManagerShell {
   private final ClusterShape shape;
@@ -53,6 +54,9 @@ final class DeciderManager implements ManagerShell {
   private Map<String, VolumeRecord> records = new TreeMap<>();
   private long ids;
   private long lastTick = Long.MIN_VALUE;
+  private final Map<String, Long> unreachableSince = new TreeMap<>();
+  /** Nodes the gossip failure detector downed (it is not the manager's: it survives a manager restart). */
+  private final Set<String> lost = new TreeSet<>();
 
   DeciderManager(ClusterShape shape, SafetyOverrides overrides) {
     this.shape = shape;
@@ -92,6 +96,11 @@ final class DeciderManager implements ManagerShell {
     } else if (o instanceof Outbound.RequestExtent r) {
       decide(volume, new VolumeInput.ExtentAnswered(r.attempt(), r.slot(), r.disk(),
           Optional.of(grant(volume, r.disk().diskId(), r.tag(), r.lengthBytes()))), now, out);
+    } else if (o instanceof Outbound.RequestReplacementExtent r) {
+      decide(volume, new VolumeInput.ReplacementAnswered(r.lostTag(), r.disk(), r.generation(),
+          Optional.of(grant(volume, r.disk().diskId(), r.tag(), r.lengthBytes()))), now, out);
+    } else if (o instanceof Outbound.RequestStandbySlot r) {
+      decide(volume, new VolumeInput.StandbySlotAnswered(r.nodeId(), Optional.of(slot(volume, r.nodeId()))), now, out);
     } else if (o instanceof Outbound.RequestControllerSlot r) {
       decide(volume, new VolumeInput.SlotAnswered(r.attempt(), r.nodeId(), r.role(),
           Optional.of(slot(volume, r.nodeId()))), now, out);
@@ -165,6 +174,11 @@ final class DeciderManager implements ManagerShell {
       decide(a.volume(), new VolumeInput.Applied(a.node(), a.revision()), now, out);
     } else if (message instanceof Message.Removed r && records.containsKey(r.volume())) {
       decide(r.volume(), new VolumeInput.Removed(r.node(), r.revision()), now, out);
+    } else if (message instanceof Message.RaidHealth h && records.containsKey(h.volume())) {
+      decide(h.volume(), new VolumeInput.RaidStatus(h.node(), io.toma.volume.VolumeNames.legDm(h.volume(), h.leg()),
+          h.health(), h.syncedSectors(), h.totalSectors()), now, out);
+    } else if (message instanceof Message.Registered r) {
+      resendAll(r.node(), out);
     } else if (message instanceof Message.DiskLost d) {
       deadDisks.add(d.disk());
       for (String volume : new ArrayList<>(records.keySet())) {
@@ -173,8 +187,33 @@ final class DeciderManager implements ManagerShell {
     }
   }
 
+  /** Every current state (or removal) for a node that fenced itself or booted again. */
+  private void resendAll(String node, Consumer<Message> out) {
+    records.forEach((volume, r) -> {
+      io.toma.kernel.DesiredState desired = r.desiredStates().get(node);
+      if (desired != null) {
+        out.accept(new Message.Apply(node, volume, r.desiredRevisions().getOrDefault(node, 0L), desired));
+      }
+    });
+  }
+
   @Override
   public void tick(long now, Predicate<String> reachable, Consumer<Message> out) {
+    for (ClusterShape.NodeSpec n : shape.nodes()) {
+      if (reachable.test(n.id())) {
+        unreachableSince.remove(n.id());
+        if (lost.remove(n.id())) {
+          resendAll(n.id(), out);
+        }
+      } else {
+        long since = unreachableSince.computeIfAbsent(n.id(), k -> now);
+        if (now - since >= HealingManager.NODE_LOSS_AFTER_MILLIS && lost.add(n.id())) {
+          for (String volume : new ArrayList<>(records.keySet())) {
+            decide(volume, new VolumeInput.NodeLost(n.id(), "out of sight for " + (now - since) + " ms"), now, out);
+          }
+        }
+      }
+    }
     if (lastTick != Long.MIN_VALUE && now - lastTick < HealingManager.RESEND_MILLIS) {
       return;
     }
@@ -221,7 +260,7 @@ final class DeciderManager implements ManagerShell {
 
   @Override
   public Set<String> downedNodes() {
-    return Set.of();
+    return Set.copyOf(lost);
   }
 
   @Override

@@ -33,5 +33,5 @@ public sealed interface Message {
    * slot), read while the node held {@code revision} of the volume.
    */
   record RaidHealth(String node, String volume, int leg, String health, boolean inSync, int percent,
-      long revision) implements ToManager {}
+      long syncedSectors, long totalSectors, long revision) implements ToManager {}
 }

@@ -369,7 +369,8 @@ final class NodeShell {
         if (!summary.equals(lastRaid.get(key)) || nowMillis - lastRaidAt.getOrDefault(key, 0L) >= 2_000) {
           lastRaid.put(key, summary);
           lastRaidAt.put(key, nowMillis);
-          out.accept(new Message.RaidHealth(id, volume, leg, s.health(), s.fullyInSync(), percent, acked.getOrDefault(volume, -1L)));
+          out.accept(new Message.RaidHealth(id, volume, leg, s.health(), s.fullyInSync(), percent,
+              s.syncedSectors(), s.totalSectors(), acked.getOrDefault(volume, -1L)));
         }
       }
     }
