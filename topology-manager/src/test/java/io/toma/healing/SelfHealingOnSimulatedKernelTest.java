@@ -153,7 +153,7 @@ class SelfHealingOnSimulatedKernelTest {
     }
 
     TestProbe<TomaEvent> events = topology.testKit.createTestProbe(TomaEvent.class);
-    TomaEvents.topic(topology.testKit.system()).tell(Topic.subscribe(events.getRef()));
+    subscribe(events);
     VolumeView.ReplicaView victim = online.legs().get(0).replicas().get(1);
     cluster.killDisk(victim.node(), victim.disk());
     for (; written < 64; written++) {
@@ -199,7 +199,7 @@ class SelfHealingOnSimulatedKernelTest {
     String active = online.controllers().stream().filter(c -> c.role().equals("active")).findFirst().orElseThrow().node();
     String standby = online.controllers().stream().filter(c -> c.role().equals("standby")).findFirst().orElseThrow().node();
     TestProbe<TomaEvent> events = topology.testKit.createTestProbe(TomaEvent.class);
-    TomaEvents.topic(topology.testKit.system()).tell(Topic.subscribe(events.getRef()));
+    subscribe(events);
 
     cluster.crash(active);
     topology.testKit.stop(agents.get(active));
@@ -238,5 +238,21 @@ class SelfHealingOnSimulatedKernelTest {
       write(host, nqn, written);
     }
     verify(host, nqn, written);
+  }
+
+  /**
+   * Subscribes to the events topic and waits until the subscription is in place: a subscription is
+   * registered asynchronously, and on a loaded machine the fault's first events came before it and
+   * were missed (the test then waited for an Online it had already been told about).
+   */
+  private void subscribe(TestProbe<TomaEvent> events) {
+    var topic = TomaEvents.topic(topology.testKit.system());
+    topic.tell(Topic.subscribe(events.getRef()));
+    TestProbe<Topic.TopicStats> stats = topology.testKit.createTestProbe(Topic.TopicStats.class);
+    stats.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(50), () -> {
+      topic.tell(Topic.getTopicStats(stats.getRef()));
+      org.junit.jupiter.api.Assertions.assertTrue(stats.receiveMessage().localSubscriberCount() >= 1);
+      return null;
+    });
   }
 }
