@@ -51,6 +51,12 @@ class SelfHealingOnSimulatedKernelTest {
   static final SimCluster cluster = SimCluster.create();
   static final Map<String, SimNode> nodes = new TreeMap<>();
   static final Map<String, ActorRef<AgentProtocol.Command>> agents = new TreeMap<>();
+  static final java.util.concurrent.ScheduledExecutorService CLOCK =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "sim-clock");
+        t.setDaemon(true);
+        return t;
+      });
 
   static {
     try {
@@ -76,10 +82,15 @@ class SelfHealingOnSimulatedKernelTest {
       throw new IllegalStateException(e);
     }
     topology.awaitRegistered(6, 3);
+    // Simulated time also moves on its own while a test waits for events: a resync must not depend
+    // on how many events happen to arrive on a loaded machine.
+    CLOCK.scheduleAtFixedRate(() -> cluster.advance(Duration.ofMillis(50)), 50, 50,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   @AfterAll
   static void shutdown() {
+    CLOCK.shutdownNow();
     topology.close();
   }
 
