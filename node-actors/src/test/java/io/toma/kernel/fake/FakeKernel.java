@@ -1,5 +1,6 @@
 package io.toma.kernel.fake;
 
+import io.toma.kernel.DesiredState;
 import io.toma.kernel.DesiredState.AnaState;
 import io.toma.kernel.DesiredState.DmTableLine;
 import io.toma.kernel.DeviceRef;
@@ -281,7 +282,8 @@ public final class FakeKernel implements Kernel {
       var c = o.connection();
       String uuid = remoteNamespaces.get(c.subsystemNqn());
       if (uuid == null) {
-        throw new KernelException("Failed to write to /dev/nvme-fabrics: Input/output error");
+        uuid = ownExport(c).orElseThrow(() -> new KernelException(
+            "Failed to write to /dev/nvme-fabrics: Input/output error (Connection refused)"));
       }
       int n = nextController++;
       controllers.add(new ControllerState("nvme" + n, c.subsystemNqn(), c.address(), c.serviceId(),
@@ -292,6 +294,23 @@ public final class FakeKernel implements Kernel {
       throw new KernelException("unknown op " + op);
     }
     log.add(op);
+  }
+
+  /**
+   * A converged node connects to its own export: it answers only once the subsystem is linked to
+   * a port at the connection's address, allows the host and holds a namespace.
+   */
+  private java.util.Optional<String> ownExport(DesiredState.FabricConnection c) {
+    Sub sub = subsystems.get(c.subsystemNqn());
+    if (sub == null || !sub.allowed.contains(c.hostNqn()) || sub.namespaces.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    boolean linked = ports.values().stream().anyMatch(p -> p.def.address().equals(c.address())
+        && p.def.serviceId() == c.serviceId() && p.links.contains(c.subsystemNqn()));
+    if (!linked) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(sub.namespaces.values().iterator().next().deviceUuid());
   }
 
   private List<DmTableLine> resolveTable(List<DmTableLine> table) throws KernelException {

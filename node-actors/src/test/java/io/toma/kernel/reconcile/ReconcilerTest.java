@@ -96,6 +96,50 @@ class ReconcilerTest {
     assertEquals(List.of(), node.reconcile(Map.of("vol1", standby)));
   }
 
+  /** One node holding the slice m0 of vol1 and its controller: the controller's leg m0 is its own export. */
+  static DesiredState converged(String volume) {
+    DesiredState disk = diskNode(volume, 262144);
+    DesiredState ctrl = controller(volume, AnaState.OPTIMIZED);
+    List<DmDevice> dm = new ArrayList<>(disk.dmDevices());
+    dm.addAll(ctrl.dmDevices());
+    List<DesiredState.NvmetSubsystem> subs = new ArrayList<>(disk.subsystems());
+    subs.addAll(ctrl.subsystems());
+    List<DesiredState.NvmetPort> ports = new ArrayList<>(disk.ports());
+    ports.addAll(ctrl.ports());
+    return new DesiredState(volume, 1, dm, subs, ports, ctrl.connections());
+  }
+
+  @Test
+  void a_converged_node_exports_its_own_slice_before_connecting_to_it_and_converges() throws Exception {
+    // Found by the simulation: the connect to the node's own leg member came before its export
+    // existed and was refused on every reconcile.
+    Node node = new Node(new FakeKernel(DISKS).exporting(sliceNqn("vol1", "m1"), M1_UUID));
+    Map<String, DesiredState> held = Map.of("vol1", converged("vol1"));
+    List<KernelOp> ops = Reconciler.diff(held, node.kernel.read(), DISKS, node.record);
+
+    String ownSlice = sliceNqn("vol1", "m0");
+    int slice = indexOf(ops, o -> o instanceof KernelOp.DmCreate c && c.name().equals("toma-vol1-m0"));
+    int ownNs = indexOf(ops, o -> o instanceof KernelOp.NamespaceCreate n && n.nqn().equals(ownSlice));
+    int ownLink = indexOf(ops, o -> o instanceof KernelOp.PortLinkSubsystem l && l.nqn().equals(ownSlice));
+    int firstConnect = indexOf(ops, o -> o instanceof KernelOp.Connect);
+    int meta = indexOf(ops, o -> o instanceof KernelOp.DmCreate c && c.name().equals("toma-vol1-m0-meta"));
+    int top = indexOf(ops, o -> o instanceof KernelOp.DmCreate c && c.name().equals("toma-vol1"));
+    int volNs = indexOf(ops, o -> o instanceof KernelOp.NamespaceCreate n && n.nqn().equals(volumeNqn("vol1")));
+    int volLink = indexOf(ops, o -> o instanceof KernelOp.PortLinkSubsystem l && l.nqn().equals(volumeNqn("vol1")));
+    assertTrue(slice < ownNs && ownNs < ownLink && ownLink < firstConnect, ops.toString());
+    assertTrue(firstConnect < meta && meta < top && top < volNs && volNs < volLink, ops.toString());
+
+    String plan = new io.toma.kernel.plan.ShellPlan(DISKS).render("node-1", ops);
+    int planLink = plan.lastIndexOf("/subsystems/'" + ownSlice + "'");
+    int planConnect = plan.indexOf("printf '%s' 'nqn=" + ownSlice);
+    int planMeta = plan.indexOf("dmsetup create 'toma-vol1-m0-meta'");
+    assertTrue(planLink >= 0 && planConnect >= 0 && planLink < planConnect && planConnect < planMeta, plan);
+
+    node.reconcile(held);
+    assertEquals(List.of(), node.reconcile(held));
+    assertEquals(2, node.kernel.read().controllers().size());
+  }
+
   @Test
   void reconciling_an_unchanged_node_again_does_nothing() throws Exception {
     Node node = new Node(controllerKernel("vol1"));
