@@ -251,12 +251,23 @@ public final class Reconciler {
         disconnected.add(c.subsystemNqn());
       }
     }
-    // A connection under a deferred dm device goes after it, unless the same NQN is connected
-    // anew (a disconnect is by NQN and would cut the new connection too).
+    // A connection that a live table still uses (a deferred dm device's, or a staying device's
+    // about to be reloaded away from it, e.g. a raid1 over the namespace of a replaced or dead
+    // member) goes after the reloads, unless the same NQN is connected anew (a disconnect is by
+    // NQN and would cut the new connection too).
     Set<String> namespaceDevicesInUse = new TreeSet<>();
-    for (String name : dmDeferred) {
+    Set<String> liveUsers = new TreeSet<>(dmDeferred);
+    want.dmDevices().keySet().stream().filter(actual.dmDevices()::containsKey).forEach(liveUsers::add);
+    for (String name : liveUsers) {
       for (DmTableLine line : actual.dmDevices().get(name).table()) {
         namespaceDevicesInUse.addAll(Validation.tokens(line.args()));
+      }
+      for (DmTableLine line : record.tables().getOrDefault(name, List.of())) {
+        for (String token : Validation.tokens(line.args())) {
+          if (DeviceRef.parse(token).orElse(null) instanceof DeviceRef.Namespace) {
+            resolver.resolve(token).ifPresent(namespaceDevicesInUse::add);
+          }
+        }
       }
     }
     Set<String> reconnected = new TreeSet<>();

@@ -289,6 +289,22 @@ public final class FakeKernel implements Kernel {
       controllers.add(new ControllerState("nvme" + n, c.subsystemNqn(), c.address(), c.serviceId(),
           c.hostNqn(), "live", Map.of(uuid, "/dev/nvme" + n + "n1")));
     } else if (op instanceof KernelOp.Disconnect o) {
+      // The real kernel would let it go and fail the I/O of the device above: a reconcile must
+      // never cut a member that a live table still uses, so the fake refuses it loudly.
+      for (ControllerState c : controllers) {
+        if (!c.subsystemNqn().equals(o.subsystemNqn())) {
+          continue;
+        }
+        for (String dev : c.namespaceDevicesByUuid().values()) {
+          for (Map.Entry<String, Dm> e : dm.entrySet()) {
+            for (DmTableLine l : e.getValue().table) {
+              if (Validation.tokens(l.args()).contains(dev)) {
+                throw busy("disconnect " + o.subsystemNqn() + " (" + dev + " used by " + e.getKey() + ")");
+              }
+            }
+          }
+        }
+      }
       controllers.removeIf(c -> c.subsystemNqn().equals(o.subsystemNqn()));
     } else {
       throw new KernelException("unknown op " + op);
