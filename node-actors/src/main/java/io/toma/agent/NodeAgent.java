@@ -80,34 +80,43 @@ public final class NodeAgent extends AbstractBehavior<Object> {
       Duration watchInterval,
       Duration pathGrace,
       String configfsRoot,
-      Clock clock) {
+      Clock clock,
+      Duration selfFenceTimeout) {
 
     public Settings {
       roles = Set.copyOf(roles);
       disks = List.copyOf(disks);
     }
 
-    /** Defaults: re-reconcile every 30 s, watch every 2 s, 10 s grace for a path. */
+    /**
+     * Defaults: re-reconcile every 30 s, watch every 2 s, 10 s grace for a path, self-fence after
+     * 3 s without a majority in sight (below the host I/O timeout, see {@link SelfFence}).
+     */
     public static Settings of(String nodeId, Set<String> roles, String zone, String rack,
         String fabricAddress, String hostNqn, List<DiskSpec> disks, Path dataDir) {
       return new Settings(nodeId, roles, zone, rack, fabricAddress, hostNqn, disks, dataDir,
           Duration.ofSeconds(30), Duration.ofSeconds(2), Duration.ofSeconds(10),
-          ShellPlan.DEFAULT_CONFIGFS, Clock.systemUTC());
+          ShellPlan.DEFAULT_CONFIGFS, Clock.systemUTC(), Duration.ofSeconds(3));
     }
 
     public Settings withIntervals(Duration reconcile, Duration watch, Duration grace) {
       return new Settings(nodeId, roles, zone, rack, fabricAddress, hostNqn, disks, dataDir, reconcile,
-          watch, grace, configfsRoot, clock);
+          watch, grace, configfsRoot, clock, selfFenceTimeout);
     }
 
     public Settings withConfigfsRoot(String root) {
       return new Settings(nodeId, roles, zone, rack, fabricAddress, hostNqn, disks, dataDir,
-          reconcileInterval, watchInterval, pathGrace, root, clock);
+          reconcileInterval, watchInterval, pathGrace, root, clock, selfFenceTimeout);
     }
 
     public Settings withClock(Clock c) {
       return new Settings(nodeId, roles, zone, rack, fabricAddress, hostNqn, disks, dataDir,
-          reconcileInterval, watchInterval, pathGrace, configfsRoot, c);
+          reconcileInterval, watchInterval, pathGrace, configfsRoot, c, selfFenceTimeout);
+    }
+
+    public Settings withSelfFenceTimeout(Duration timeout) {
+      return new Settings(nodeId, roles, zone, rack, fabricAddress, hostNqn, disks, dataDir,
+          reconcileInterval, watchInterval, pathGrace, configfsRoot, clock, timeout);
     }
 
     Map<String, String> diskPaths() {
@@ -119,8 +128,13 @@ public final class NodeAgent extends AbstractBehavior<Object> {
 
   /** The agent's behavior; spawn it once per storage node. */
   public static Behavior<AgentProtocol.Command> create(Settings settings, Kernel kernel) {
+    return create(settings, kernel, MembershipFeed.cluster());
+  }
+
+  /** With the cluster membership it self-fences on given explicitly (tests, simulations). */
+  public static Behavior<AgentProtocol.Command> create(Settings settings, Kernel kernel, MembershipFeed feed) {
     Behavior<Object> b = Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withStash(10_000,
-        stash -> starting(ctx, timers, stash, settings, kernel))));
+        stash -> starting(ctx, timers, stash, settings, kernel, feed))));
     return b.narrow();
   }
 
@@ -155,7 +169,7 @@ public final class NodeAgent extends AbstractBehavior<Object> {
   // ---- start ----
 
   private static Behavior<Object> starting(ActorContext<Object> ctx, TimerScheduler<Object> timers,
-      StashBuffer<Object> stash, Settings settings, Kernel kernel) {
+      StashBuffer<Object> stash, Settings settings, Kernel kernel, MembershipFeed feed) {
     Executor blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
     DesiredStore store = new DesiredStore(settings.dataDir());
     Runnable load = () -> ctx.pipeToSelf(CompletableFuture.supplyAsync(() -> {
@@ -170,7 +184,7 @@ public final class NodeAgent extends AbstractBehavior<Object> {
     load.run();
     return Behaviors.receive(Object.class)
         .onMessage(Loaded.class, l -> stash.unstashAll(
-            new NodeAgent(ctx, timers, settings, kernel, store, blocking, l).started()))
+            new NodeAgent(ctx, timers, settings, kernel, store, blocking, l).started(feed)))
         .onMessage(LoadFailed.class, f -> {
           ctx.getLog().error("node {}: cannot load its desired-state store ({}); retrying, and "
               + "touching nothing in the kernel until it loads", settings.nodeId(), f.error());
@@ -229,6 +243,9 @@ public final class NodeAgent extends AbstractBehavior<Object> {
   private DiskWatcher diskWatcher;
   private PathWatcher pathWatcher;
   private RaidWatcher raidWatcher;
+  private boolean membershipFed;
+  private SelfFence.State fence = SelfFence.State.serving();
+  private SelfFence.Membership lastSeen = new SelfFence.Membership(1, 1, false);
 
   private NodeAgent(ActorContext<Object> ctx, TimerScheduler<Object> timers, Settings settings,
       Kernel kernel, DesiredStore store, Executor blocking, Loaded loaded) {
@@ -247,8 +264,16 @@ public final class NodeAgent extends AbstractBehavior<Object> {
     this.raidWatcher = RaidWatcher.start(settings.nodeId());
   }
 
-  private Behavior<Object> started() {
+  private Behavior<Object> started(MembershipFeed feed) {
     ActorContext<Object> ctx = getContext();
+    membershipFed = feed.start(ctx, ctx.messageAdapter(SelfFence.Membership.class, m -> m));
+    if (membershipFed && !held().isEmpty()) {
+      // A restart inside a cluster: whatever this node served before, the majority may have moved
+      // on meanwhile; it serves no active export until the manager sends it a state again.
+      fence = SelfFence.State.restarted();
+      ctx.getLog().warn("node {}: restarted in a cluster: controller exports stay inaccessible until the "
+          + "manager sends a state", settings.nodeId());
+    }
     ActorRef<AgentProtocol.Command> self = ctx.getSelf().narrow();
     ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.agentKey(settings.nodeId()), self));
     ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.ALL_AGENTS, self));
@@ -278,6 +303,7 @@ public final class NodeAgent extends AbstractBehavior<Object> {
           return this;
         })
         .onMessage(WatchDone.class, this::onWatchDone)
+        .onMessage(SelfFence.Membership.class, this::onMembership)
         .onMessageEquals(ReconcileTick.INSTANCE, () -> {
           requestReconcile();
           return this;
@@ -289,6 +315,15 @@ public final class NodeAgent extends AbstractBehavior<Object> {
   // ---- commands ----
 
   private Behavior<Object> onApply(AgentProtocol.Apply a) {
+    if (a.volumeId() != null && fence.fenced()) {
+      SelfFence.Step step = SelfFence.stateReceived(fence, a.volumeId(), a.revision());
+      fence = step.state();
+      if (step.decision() instanceof SelfFence.Reinstate) {
+        getContext().getLog().info("node {}: reinstated by the manager (volume {} revision {}); serving "
+            + "its desired states again", settings.nodeId(), a.volumeId(), a.revision());
+        requestReconcile();
+      }
+    }
     StoredVolume current = a.volumeId() == null ? null : volumes.get(a.volumeId());
     if (current != null && a.revision() <= current.revision()) {
       answerHeld(current, a.replyTo());
@@ -363,7 +398,7 @@ public final class NodeAgent extends AbstractBehavior<Object> {
   }
 
   private Behavior<Object> onRenderPlan(AgentProtocol.RenderPlan r) {
-    Map<String, DesiredState> held = held();
+    Map<String, DesiredState> held = reconciled();
     AppliedRecord rec = record;
     ShellPlan plan = new ShellPlan(settings.configfsRoot(), diskPaths);
     getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> {
@@ -428,7 +463,7 @@ public final class NodeAgent extends AbstractBehavior<Object> {
     pending = false;
     waitingCurrent = waitingNext;
     waitingNext = new ArrayList<>();
-    Map<String, DesiredState> held = held();
+    Map<String, DesiredState> held = reconciled();
     Map<String, Long> revisions = new TreeMap<>();
     volumes.values().forEach(v -> revisions.put(v.volumeId(), v.revision()));
     List<StoredVolume> toSave = unsaved.stream().map(volumes::get).toList();
@@ -529,7 +564,38 @@ public final class NodeAgent extends AbstractBehavior<Object> {
 
   // ---- watching ----
 
+  // ---- self-fencing ----
+
+  private Behavior<Object> onMembership(SelfFence.Membership seen) {
+    lastSeen = seen;
+    observeFence();
+    return this;
+  }
+
+  /** On every membership view and every watch tick: a lost majority fences once the timeout passed. */
+  private void observeFence() {
+    if (!membershipFed) {
+      return;
+    }
+    Map<String, Long> revisions = new TreeMap<>();
+    volumes.values().forEach(v -> revisions.put(v.volumeId(), v.revision()));
+    SelfFence.Step step = SelfFence.observe(fence, lastSeen, settings.clock().millis(),
+        settings.selfFenceTimeout(), revisions);
+    fence = step.state();
+    if (step.decision() instanceof SelfFence.FenceNow now) {
+      getContext().getLog().warn("node {}: self-fencing, controller exports go inaccessible: {}",
+          settings.nodeId(), now.reason());
+      requestReconcile();
+    }
+  }
+
+  /** The desired states as reconciled: the stored ones, overridden to inaccessible when fenced. */
+  private Map<String, DesiredState> reconciled() {
+    return fence.fenced() ? SelfFence.fencedView(held()) : held();
+  }
+
   private Behavior<Object> onWatchTick() {
+    observeFence();
     // The kernel is driven by one caller at a time: a watch read waits for the reconcile to end.
     if (watching || reconciling) {
       return this;

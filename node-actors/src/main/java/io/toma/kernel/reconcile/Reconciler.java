@@ -251,12 +251,23 @@ public final class Reconciler {
         disconnected.add(c.subsystemNqn());
       }
     }
-    // A connection under a deferred dm device goes after it, unless the same NQN is connected
-    // anew (a disconnect is by NQN and would cut the new connection too).
+    // A connection that a live table still uses (a deferred dm device's, or a staying device's
+    // about to be reloaded away from it, e.g. a raid1 over the namespace of a replaced or dead
+    // member) goes after the reloads, unless the same NQN is connected anew (a disconnect is by
+    // NQN and would cut the new connection too).
     Set<String> namespaceDevicesInUse = new TreeSet<>();
-    for (String name : dmDeferred) {
+    Set<String> liveUsers = new TreeSet<>(dmDeferred);
+    want.dmDevices().keySet().stream().filter(actual.dmDevices()::containsKey).forEach(liveUsers::add);
+    for (String name : liveUsers) {
       for (DmTableLine line : actual.dmDevices().get(name).table()) {
         namespaceDevicesInUse.addAll(Validation.tokens(line.args()));
+      }
+      for (DmTableLine line : record.tables().getOrDefault(name, List.of())) {
+        for (String token : Validation.tokens(line.args())) {
+          if (DeviceRef.parse(token).orElse(null) instanceof DeviceRef.Namespace) {
+            resolver.resolve(token).ifPresent(namespaceDevicesInUse::add);
+          }
+        }
       }
     }
     Set<String> reconnected = new TreeSet<>();
@@ -288,13 +299,43 @@ public final class Reconciler {
     }
 
     // ---- creation, bottom-up ----
+    // A converged node (disk node and controller at once) connects to its own exports: everything
+    // that stands on local disks only (slices and their exports) is built and linked first, then
+    // the connections, then what stands on the fabric (the controller's stack and its export).
+    // Connecting before the local export is linked is refused by the kernel, forever.
+    Set<String> overFabric = overFabric(bottomUp);
+    Set<String> subsystemsOverFabric = new TreeSet<>();
+    for (NvmetSubsystem s : want.subsystems().values()) {
+      for (NvmetNamespace ns : s.namespaces()) {
+        DeviceRef ref = DeviceRef.parse(ns.devicePath()).orElse(null);
+        if (ref instanceof DeviceRef.Namespace
+            || (ref instanceof DeviceRef.Dm dm && overFabric.contains(dm.name()))) {
+          subsystemsOverFabric.add(s.nqn());
+        }
+      }
+    }
     // C1 hosts
     for (String h : hostsNeeded) {
       if (!actual.hosts().contains(h)) {
         creations.add(new KernelOp.HostCreate(h));
       }
     }
-    // C2 connections, before the dm devices that use their namespaces
+    // C2 local dm devices, bottom-up (slices of local disks)
+    dmCreations.stream().filter(op -> !overFabric.contains(dmName(op))).forEach(creations::add);
+    // C3 ports
+    for (Integer id : portsToCreate) {
+      MergedPort p = want.ports().get(id);
+      creations.add(new KernelOp.PortCreate(p.portId(), p.transport(), p.addressFamily(), p.address(),
+          p.serviceId()));
+    }
+    // C4 local exports: subsystems, allowed hosts, namespaces
+    exports(want, actual, resolver, grownFrom, nqn -> !subsystemsOverFabric.contains(nqn), creations);
+    // C5 ANA groups and their states of ports serving only local exports
+    anaGroups(want, actual, portsToCreate, p -> p.subsystems().stream().noneMatch(subsystemsOverFabric::contains),
+        creations);
+    // C6 links of the local exports: a subsystem is reachable only once it is complete
+    links(want, actual, portsToCreate, fencedLinks, nqn -> !subsystemsOverFabric.contains(nqn), creations);
+    // C7 connections, before the dm devices that use their namespaces
     Set<ConnectionKey> live = new HashSet<>();
     for (ControllerState c : actual.controllers()) {
       if (!disconnected.contains(c.subsystemNqn())) {
@@ -306,44 +347,95 @@ public final class Reconciler {
         creations.add(new KernelOp.Connect(c.getValue()));
       }
     }
-    // C3 dm devices, bottom-up (slices, raid1 legs, raid0)
-    creations.addAll(dmCreations);
+    // C8 dm devices over the fabric, bottom-up (member slices, raid1 legs, raid0)
+    dmCreations.stream().filter(op -> overFabric.contains(dmName(op))).forEach(creations::add);
     // D1 what the reloads above released: dm devices top-down, then the connections under them
     creations.addAll(removeTopDown(dmDeferred, actual, record));
     creations.addAll(deferredDisconnects);
-    // C4 ports and their ANA groups' existence
-    for (Integer id : portsToCreate) {
-      MergedPort p = want.ports().get(id);
-      creations.add(new KernelOp.PortCreate(p.portId(), p.transport(), p.addressFamily(), p.address(),
-          p.serviceId()));
+    // C9 exports over the fabric (the controller's volume), and their links last
+    exports(want, actual, resolver, grownFrom, subsystemsOverFabric::contains, creations);
+    anaGroups(want, actual, portsToCreate, p -> p.subsystems().stream().anyMatch(subsystemsOverFabric::contains),
+        creations);
+    links(want, actual, portsToCreate, fencedLinks, subsystemsOverFabric::contains, creations);
+
+    List<KernelOp> ops = new ArrayList<>(removals);
+    ops.addAll(creations);
+    Validation.ops(ops);
+    return List.copyOf(ops);
+  }
+
+  // ---- creation helpers ----
+
+  /** The wanted dm devices that stand, directly or through other dm devices, on an @ns ref. */
+  static Set<String> overFabric(List<DmDevice> bottomUp) {
+    Set<String> out = new TreeSet<>();
+    for (DmDevice dev : bottomUp) {
+      for (DmTableLine line : dev.table()) {
+        for (String token : Validation.tokens(line.args())) {
+          DeviceRef ref = DeviceRef.parse(token).orElse(null);
+          if (ref instanceof DeviceRef.Namespace
+              || (ref instanceof DeviceRef.Dm dm && out.contains(dm.name()))) {
+            out.add(dev.name());
+          }
+        }
+      }
     }
-    // C5..C7 subsystems, allowed hosts, namespaces
+    return out;
+  }
+
+  private static String dmName(KernelOp op) {
+    if (op instanceof KernelOp.DmCreate c) {
+      return c.name();
+    } else if (op instanceof KernelOp.DmReload r) {
+      return r.name();
+    } else if (op instanceof KernelOp.DmSuspend s) {
+      return s.name();
+    } else if (op instanceof KernelOp.DmResume r) {
+      return r.name();
+    }
+    throw new IllegalArgumentException("not a dm operation: " + op);
+  }
+
+  private static void exports(DesiredUnion want, KernelState actual, Resolver resolver,
+      Map<String, Long> grownFrom, java.util.function.Predicate<String> which, List<KernelOp> out) {
     for (NvmetSubsystem s : want.subsystems().values()) {
+      if (!which.test(s.nqn())) {
+        continue;
+      }
       SubsystemState liveSub = actual.subsystems().get(s.nqn());
       if (liveSub == null) {
-        creations.add(new KernelOp.SubsystemCreate(s.nqn(), s.cntlidMin(), s.cntlidMax()));
+        out.add(new KernelOp.SubsystemCreate(s.nqn(), s.cntlidMin(), s.cntlidMax()));
       }
       for (String h : new TreeSet<>(s.allowedHosts())) {
         if (liveSub == null || !liveSub.allowedHosts().contains(h)) {
-          creations.add(new KernelOp.SubsystemAllowHost(s.nqn(), h));
+          out.add(new KernelOp.SubsystemAllowHost(s.nqn(), h));
         }
       }
     }
     for (NvmetSubsystem s : want.subsystems().values()) {
+      if (!which.test(s.nqn())) {
+        continue;
+      }
       SubsystemState liveSub = actual.subsystems().get(s.nqn());
       for (NvmetNamespace ns : s.namespaces()) {
         NamespaceState liveNs = liveSub == null ? null : liveSub.namespaces().get(ns.nsid());
         if (liveNs == null || !sameNamespace(ns, liveNs, resolver)) {
-          creations.add(new KernelOp.NamespaceCreate(s.nqn(), ns.nsid(), ns.devicePath(),
+          out.add(new KernelOp.NamespaceCreate(s.nqn(), ns.nsid(), ns.devicePath(),
               ns.deviceUuid(), ns.anaGroupId()));
         } else if (DeviceRef.parse(ns.devicePath()).orElse(null) instanceof DeviceRef.Dm dm
             && grownFrom.containsKey(dm.name())) {
-          creations.add(new KernelOp.NamespaceRevalidate(s.nqn(), ns.nsid()));
+          out.add(new KernelOp.NamespaceRevalidate(s.nqn(), ns.nsid()));
         }
       }
     }
-    // C8 ANA groups and their states
+  }
+
+  private static void anaGroups(DesiredUnion want, KernelState actual, Set<Integer> portsToCreate,
+      java.util.function.Predicate<MergedPort> which, List<KernelOp> out) {
     for (MergedPort p : want.ports().values()) {
+      if (!which.test(p)) {
+        continue;
+      }
       PortState livePort = portsToCreate.contains(p.portId()) ? null : actual.ports().get(p.portId());
       for (Map.Entry<Integer, AnaState> g : p.anaGroups().entrySet()) {
         AnaState liveState = livePort == null ? null : livePort.anaGroups().get(g.getKey());
@@ -351,28 +443,26 @@ public final class Reconciler {
             || (livePort != null && livePort.anaGroups().containsKey(g.getKey()));
         if (!exists && g.getKey() != DEFAULT_ANA_GROUP) {
           // group 1 is never created: the kernel makes it with the port
-          creations.add(new KernelOp.AnaGroupCreate(p.portId(), g.getKey()));
+          out.add(new KernelOp.AnaGroupCreate(p.portId(), g.getKey()));
         }
         if (liveState != g.getValue()) {
-          creations.add(new KernelOp.AnaGroupSetState(p.portId(), g.getKey(), g.getValue()));
+          out.add(new KernelOp.AnaGroupSetState(p.portId(), g.getKey(), g.getValue()));
         }
       }
     }
-    // C9 links last: a subsystem is reachable only once it is complete
+  }
+
+  private static void links(DesiredUnion want, KernelState actual, Set<Integer> portsToCreate,
+      Set<String> fencedLinks, java.util.function.Predicate<String> which, List<KernelOp> out) {
     for (MergedPort p : want.ports().values()) {
       PortState livePort = portsToCreate.contains(p.portId()) ? null : actual.ports().get(p.portId());
       for (String nqn : p.subsystems()) {
-        if (livePort == null || !livePort.subsystems().contains(nqn)
-            || fencedLinks.contains(p.portId() + "/" + nqn)) {
-          creations.add(new KernelOp.PortLinkSubsystem(p.portId(), nqn));
+        if (which.test(nqn) && (livePort == null || !livePort.subsystems().contains(nqn)
+            || fencedLinks.contains(p.portId() + "/" + nqn))) {
+          out.add(new KernelOp.PortLinkSubsystem(p.portId(), nqn));
         }
       }
     }
-
-    List<KernelOp> ops = new ArrayList<>(removals);
-    ops.addAll(creations);
-    Validation.ops(ops);
-    return List.copyOf(ops);
   }
 
   // ---- comparisons ----

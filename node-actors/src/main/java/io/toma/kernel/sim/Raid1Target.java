@@ -26,7 +26,8 @@ final class Raid1Target implements DmTarget {
 
   enum Action { IDLE, RESYNC, RECOVER }
 
-  record Member(Optional<DevRef> meta, DevRef data) {}
+  /** A slot; {@code -} for metadata or data is an absent device (a missing member: always dead). */
+  record Member(Optional<DevRef> meta, Optional<DevRef> data) {}
 
   /** A refusal by the target's constructor, with the kernel's words. */
   static final class ConstructorError extends Exception {
@@ -114,8 +115,8 @@ final class Raid1Target implements DmTarget {
       String meta = args.get(position + 2 * slot);
       String data = args.get(position + 2 * slot + 1);
       Optional<DevRef> metaRef = meta.equals("-") ? Optional.empty() : Optional.of(resolver.resolve(meta));
-      DevRef dataRef = resolver.resolve(data);
-      if (dataRef.device().sizeBytes() < lengthSectors * 512) {
+      Optional<DevRef> dataRef = data.equals("-") ? Optional.empty() : Optional.of(resolver.resolve(data));
+      if (dataRef.isPresent() && dataRef.get().device().sizeBytes() < lengthSectors * 512) {
         throw new ConstructorError("Component device(s) too small");
       }
       members.add(new Member(metaRef, dataRef));
@@ -169,7 +170,7 @@ final class Raid1Target implements DmTarget {
       // A new array: every member is taken as holding data and the first one is copied over the
       // others ("aa 0/N resync"), as for a fresh dm-raid set.
       for (int slot = 0; slot < members.size(); slot++) {
-        health[slot] = unreadable[slot] ? Health.DEAD : Health.IN_SYNC;
+        health[slot] = unreadable[slot] || members.get(slot).data().isEmpty() ? Health.DEAD : Health.IN_SYNC;
       }
       events = 0;
       action = members.size() > 1 ? Action.RESYNC : Action.IDLE;
@@ -181,7 +182,7 @@ final class Raid1Target implements DmTarget {
     long recoverFrom = Long.MAX_VALUE;
     for (int slot = 0; slot < members.size(); slot++) {
       Optional<RaidSuperblock> own = superblocks.get(slot);
-      if (unreadable[slot]) {
+      if (unreadable[slot] || members.get(slot).data().isEmpty()) {
         health[slot] = Health.DEAD;
       } else if (own.isEmpty()) {
         if (!rebuild.contains(slot)) {
@@ -214,6 +215,11 @@ final class Raid1Target implements DmTarget {
     }
   }
 
+  /** The data device of a slot that is not dead (an absent member is always dead). */
+  private SimBlockDevice dataDevice(int slot) {
+    return members.get(slot).data().orElseThrow().device();
+  }
+
   @Override
   public String type() {
     return "raid";
@@ -241,7 +247,7 @@ final class Raid1Target implements DmTarget {
     args.append(' ').append(members.size());
     for (Member member : members) {
       args.append(' ').append(member.meta().map(DevRef::majorMinor).orElse("-"));
-      args.append(' ').append(member.data().majorMinor());
+      args.append(' ').append(member.data().map(DevRef::majorMinor).orElse("-"));
     }
     return args.toString();
   }
@@ -266,7 +272,7 @@ final class Raid1Target implements DmTarget {
     List<SimBlockDevice> devices = new ArrayList<>();
     for (Member member : members) {
       member.meta().ifPresent(meta -> devices.add(meta.device()));
-      devices.add(member.data().device());
+      member.data().ifPresent(data -> devices.add(data.device()));
     }
     return devices;
   }
@@ -277,7 +283,7 @@ final class Raid1Target implements DmTarget {
       if (health[slot] != Health.IN_SYNC) {
         continue;
       }
-      IoResult result = members.get(slot).data().device().read(offset, length);
+      IoResult result = dataDevice(slot).read(offset, length);
       if (result instanceof IoResult.Error) {
         fail(slot);
         continue;
@@ -295,7 +301,7 @@ final class Raid1Target implements DmTarget {
       if (health[slot] == Health.DEAD) {
         continue;
       }
-      IoResult result = members.get(slot).data().device().write(offset, data);
+      IoResult result = dataDevice(slot).write(offset, data);
       if (result instanceof IoResult.Ok ok) {
         latency = MappedIo.max(latency, ok.latency());
       } else if (result instanceof IoResult.Error) {
@@ -319,7 +325,7 @@ final class Raid1Target implements DmTarget {
   public long nextData(long from) {
     for (int slot = 0; slot < members.size(); slot++) {
       if (health[slot] == Health.IN_SYNC) {
-        return Math.min(Math.max(members.get(slot).data().device().nextData(from), from), lengthBytes());
+        return Math.min(Math.max(dataDevice(slot).nextData(from), from), lengthBytes());
       }
     }
     return lengthBytes();
@@ -351,8 +357,11 @@ final class Raid1Target implements DmTarget {
       if (health[slot] != Health.DEAD) {
         continue;
       }
+      if (members.get(slot).data().isEmpty()) {
+        continue; // an absent member stays dead until a table names a device for it
+      }
       Optional<DevRef> meta = members.get(slot).meta();
-      SimBlockDevice probe = meta.isPresent() ? meta.get().device() : members.get(slot).data().device();
+      SimBlockDevice probe = meta.isPresent() ? meta.get().device() : dataDevice(slot);
       if (probe.read(0, RaidSuperblock.SIZE) instanceof IoResult.Ok) {
         health[slot] = Health.RECOVERING;
         restored = true;
@@ -472,9 +481,9 @@ final class Raid1Target implements DmTarget {
         syncPosition = windowEnd;
         return;
       }
-      long next = members.get(source.get()).data().device().nextData(syncPosition);
+      long next = dataDevice(source.get()).nextData(syncPosition);
       for (int target : targets) {
-        next = Math.min(next, members.get(target).data().device().nextData(syncPosition));
+        next = Math.min(next, dataDevice(target).nextData(syncPosition));
       }
       if (next >= windowEnd) {
         syncPosition = windowEnd;
@@ -482,7 +491,7 @@ final class Raid1Target implements DmTarget {
       }
       long start = Math.max(next, syncPosition);
       int length = (int) Math.min(COPY_CHUNK, windowEnd - start);
-      IoResult read = members.get(source.get()).data().device().read(start, length);
+      IoResult read = dataDevice(source.get()).read(start, length);
       if (read instanceof IoResult.Error) {
         fail(source.get());
         continue;
@@ -491,7 +500,7 @@ final class Raid1Target implements DmTarget {
         return; // held: the resync stalls here and goes on at the next tick
       }
       for (int target : targets) {
-        IoResult written = members.get(target).data().device().write(start, ok.data());
+        IoResult written = dataDevice(target).write(start, ok.data());
         if (written instanceof IoResult.Error) {
           fail(target);
         } else if (written instanceof IoResult.Retry) {

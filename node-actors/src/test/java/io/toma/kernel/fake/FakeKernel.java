@@ -1,5 +1,6 @@
 package io.toma.kernel.fake;
 
+import io.toma.kernel.DesiredState;
 import io.toma.kernel.DesiredState.AnaState;
 import io.toma.kernel.DesiredState.DmTableLine;
 import io.toma.kernel.DeviceRef;
@@ -281,17 +282,51 @@ public final class FakeKernel implements Kernel {
       var c = o.connection();
       String uuid = remoteNamespaces.get(c.subsystemNqn());
       if (uuid == null) {
-        throw new KernelException("Failed to write to /dev/nvme-fabrics: Input/output error");
+        uuid = ownExport(c).orElseThrow(() -> new KernelException(
+            "Failed to write to /dev/nvme-fabrics: Input/output error (Connection refused)"));
       }
       int n = nextController++;
       controllers.add(new ControllerState("nvme" + n, c.subsystemNqn(), c.address(), c.serviceId(),
           c.hostNqn(), "live", Map.of(uuid, "/dev/nvme" + n + "n1")));
     } else if (op instanceof KernelOp.Disconnect o) {
+      // The real kernel would let it go and fail the I/O of the device above: a reconcile must
+      // never cut a member that a live table still uses, so the fake refuses it loudly.
+      for (ControllerState c : controllers) {
+        if (!c.subsystemNqn().equals(o.subsystemNqn())) {
+          continue;
+        }
+        for (String dev : c.namespaceDevicesByUuid().values()) {
+          for (Map.Entry<String, Dm> e : dm.entrySet()) {
+            for (DmTableLine l : e.getValue().table) {
+              if (Validation.tokens(l.args()).contains(dev)) {
+                throw busy("disconnect " + o.subsystemNqn() + " (" + dev + " used by " + e.getKey() + ")");
+              }
+            }
+          }
+        }
+      }
       controllers.removeIf(c -> c.subsystemNqn().equals(o.subsystemNqn()));
     } else {
       throw new KernelException("unknown op " + op);
     }
     log.add(op);
+  }
+
+  /**
+   * A converged node connects to its own export: it answers only once the subsystem is linked to
+   * a port at the connection's address, allows the host and holds a namespace.
+   */
+  private java.util.Optional<String> ownExport(DesiredState.FabricConnection c) {
+    Sub sub = subsystems.get(c.subsystemNqn());
+    if (sub == null || !sub.allowed.contains(c.hostNqn()) || sub.namespaces.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    boolean linked = ports.values().stream().anyMatch(p -> p.def.address().equals(c.address())
+        && p.def.serviceId() == c.serviceId() && p.links.contains(c.subsystemNqn()));
+    if (!linked) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(sub.namespaces.values().iterator().next().deviceUuid());
   }
 
   private List<DmTableLine> resolveTable(List<DmTableLine> table) throws KernelException {

@@ -96,6 +96,50 @@ class ReconcilerTest {
     assertEquals(List.of(), node.reconcile(Map.of("vol1", standby)));
   }
 
+  /** One node holding the slice m0 of vol1 and its controller: the controller's leg m0 is its own export. */
+  static DesiredState converged(String volume) {
+    DesiredState disk = diskNode(volume, 262144);
+    DesiredState ctrl = controller(volume, AnaState.OPTIMIZED);
+    List<DmDevice> dm = new ArrayList<>(disk.dmDevices());
+    dm.addAll(ctrl.dmDevices());
+    List<DesiredState.NvmetSubsystem> subs = new ArrayList<>(disk.subsystems());
+    subs.addAll(ctrl.subsystems());
+    List<DesiredState.NvmetPort> ports = new ArrayList<>(disk.ports());
+    ports.addAll(ctrl.ports());
+    return new DesiredState(volume, 1, dm, subs, ports, ctrl.connections());
+  }
+
+  @Test
+  void a_converged_node_exports_its_own_slice_before_connecting_to_it_and_converges() throws Exception {
+    // Found by the simulation: the connect to the node's own leg member came before its export
+    // existed and was refused on every reconcile.
+    Node node = new Node(new FakeKernel(DISKS).exporting(sliceNqn("vol1", "m1"), M1_UUID));
+    Map<String, DesiredState> held = Map.of("vol1", converged("vol1"));
+    List<KernelOp> ops = Reconciler.diff(held, node.kernel.read(), DISKS, node.record);
+
+    String ownSlice = sliceNqn("vol1", "m0");
+    int slice = indexOf(ops, o -> o instanceof KernelOp.DmCreate c && c.name().equals("toma-vol1-m0"));
+    int ownNs = indexOf(ops, o -> o instanceof KernelOp.NamespaceCreate n && n.nqn().equals(ownSlice));
+    int ownLink = indexOf(ops, o -> o instanceof KernelOp.PortLinkSubsystem l && l.nqn().equals(ownSlice));
+    int firstConnect = indexOf(ops, o -> o instanceof KernelOp.Connect);
+    int meta = indexOf(ops, o -> o instanceof KernelOp.DmCreate c && c.name().equals("toma-vol1-m0-meta"));
+    int top = indexOf(ops, o -> o instanceof KernelOp.DmCreate c && c.name().equals("toma-vol1"));
+    int volNs = indexOf(ops, o -> o instanceof KernelOp.NamespaceCreate n && n.nqn().equals(volumeNqn("vol1")));
+    int volLink = indexOf(ops, o -> o instanceof KernelOp.PortLinkSubsystem l && l.nqn().equals(volumeNqn("vol1")));
+    assertTrue(slice < ownNs && ownNs < ownLink && ownLink < firstConnect, ops.toString());
+    assertTrue(firstConnect < meta && meta < top && top < volNs && volNs < volLink, ops.toString());
+
+    String plan = new io.toma.kernel.plan.ShellPlan(DISKS).render("node-1", ops);
+    int planLink = plan.lastIndexOf("/subsystems/'" + ownSlice + "'");
+    int planConnect = plan.indexOf("printf '%s' 'nqn=" + ownSlice);
+    int planMeta = plan.indexOf("dmsetup create 'toma-vol1-m0-meta'");
+    assertTrue(planLink >= 0 && planConnect >= 0 && planLink < planConnect && planConnect < planMeta, plan);
+
+    node.reconcile(held);
+    assertEquals(List.of(), node.reconcile(held));
+    assertEquals(2, node.kernel.read().controllers().size());
+  }
+
   @Test
   void reconciling_an_unchanged_node_again_does_nothing() throws Exception {
     Node node = new Node(controllerKernel("vol1"));
@@ -228,6 +272,92 @@ class ReconcilerTest {
     List<KernelOp> ops = node.reconcile(Map.of("vol1", next));
     assertEquals(List.of(new KernelOp.DmReload("toma-vol1-leg0", List.of(line(253952, "raid", replaced))),
         new KernelOp.DmSuspend("toma-vol1-leg0", false), new KernelOp.DmResume("toma-vol1-leg0")), ops);
+  }
+
+  private static final String M2_UUID = "0d9a4e55-0000-4000-8000-000000000003";
+
+  /** The controller of vol1 with leg member m1 replaced by {@code members} (devices, raid1 slots, connections). */
+  private static DesiredState withSecondMember(List<DmDevice> memberDevices, String slots,
+      List<DesiredState.FabricConnection> connections) {
+    DesiredState base = controller("vol1", AnaState.OPTIMIZED);
+    List<DmDevice> devices = new ArrayList<>(List.of(base.dmDevices().get(0), base.dmDevices().get(1)));
+    devices.addAll(memberDevices);
+    devices.add(new DmDevice("toma-vol1-leg0", List.of(line(253952, "raid", slots))));
+    devices.add(base.dmDevices().get(5));
+    return new DesiredState("vol1", 1, devices, base.subsystems(), base.ports(), connections);
+  }
+
+  @Test
+  void replacing_a_raid1_member_under_a_new_tag_reloads_the_leg_before_the_old_member_goes() throws Exception {
+    Node node = new Node(controllerKernel("vol1").exporting(sliceNqn("vol1", "m2"), M2_UUID));
+    DesiredState base = controller("vol1", AnaState.OPTIMIZED);
+    node.reconcile(Map.of("vol1", base));
+    DesiredState next = withSecondMember(
+        List.of(new DmDevice("toma-vol1-m2-meta", List.of(line(8192, "linear", "@ns:" + M2_UUID + " 0"))),
+            new DmDevice("toma-vol1-m2-data", List.of(line(253952, "linear", "@ns:" + M2_UUID + " 8192")))),
+        "raid1 5 0 region_size 1024 rebuild 1 2 @dm:toma-vol1-m0-meta @dm:toma-vol1-m0-data"
+            + " @dm:toma-vol1-m2-meta @dm:toma-vol1-m2-data",
+        List.of(base.connections().get(0), new DesiredState.FabricConnection(sliceNqn("vol1", "m2"), "tcp",
+            "10.0.0.3", 4420, CONTROLLER_HOST, legTimeouts())));
+
+    List<KernelOp> ops = node.reconcile(Map.of("vol1", next));
+
+    int connect = indexOf(ops, o -> o instanceof KernelOp.Connect);
+    int reload = indexOf(ops, o -> o instanceof KernelOp.DmReload r && r.name().equals("toma-vol1-leg0"));
+    int resume = indexOf(ops, o -> o instanceof KernelOp.DmResume r && r.name().equals("toma-vol1-leg0"));
+    int oldMeta = indexOf(ops, o -> o instanceof KernelOp.DmRemove r && r.name().equals("toma-vol1-m1-meta"));
+    int disconnect = indexOf(ops, o -> o instanceof KernelOp.Disconnect d
+        && d.subsystemNqn().equals(sliceNqn("vol1", "m1")));
+    assertTrue(connect < reload && reload < resume && resume < oldMeta && oldMeta < disconnect, ops.toString());
+    assertEquals(List.of(), node.reconcile(Map.of("vol1", next)));
+  }
+
+  @Test
+  void a_dead_disk_node_under_a_surviving_active_controller_leaves_only_after_the_leg_is_reloaded() throws Exception {
+    // The raid1 names a missing member "- -" (kernel-recipes.md); its devices and connection
+    // can go only once the live leg no longer uses them.
+    Node node = new Node(controllerKernel("vol1"));
+    DesiredState base = controller("vol1", AnaState.OPTIMIZED);
+    node.reconcile(Map.of("vol1", base));
+    DesiredState next = withSecondMember(List.of(),
+        "raid1 3 0 region_size 1024 2 @dm:toma-vol1-m0-meta @dm:toma-vol1-m0-data - -",
+        List.of(base.connections().get(0)));
+
+    List<KernelOp> ops = node.reconcile(Map.of("vol1", next));
+
+    int reload = indexOf(ops, o -> o instanceof KernelOp.DmReload r && r.name().equals("toma-vol1-leg0"));
+    int resume = indexOf(ops, o -> o instanceof KernelOp.DmResume r && r.name().equals("toma-vol1-leg0"));
+    int data = indexOf(ops, o -> o instanceof KernelOp.DmRemove r && r.name().equals("toma-vol1-m1-data"));
+    int disconnect = indexOf(ops, o -> o instanceof KernelOp.Disconnect d
+        && d.subsystemNqn().equals(sliceNqn("vol1", "m1")));
+    assertTrue(reload < resume && resume < data && data < disconnect, ops.toString());
+    assertEquals(1, node.kernel.read().controllers().size());
+    assertEquals(List.of(), node.reconcile(Map.of("vol1", next)));
+  }
+
+  @Test
+  void a_raid1_directly_over_fabric_namespaces_is_reloaded_before_the_replaced_member_is_disconnected() throws Exception {
+    Node node = new Node(controllerKernel("vol1").exporting(sliceNqn("vol1", "m2"), M2_UUID));
+    DesiredState base = controller("vol1", AnaState.OPTIMIZED);
+    DesiredState direct = withSecondMember(List.of(),
+        "raid1 1 0 2 - @ns:" + M0_UUID + " - @ns:" + M1_UUID, base.connections());
+    direct = new DesiredState("vol1", 1, direct.dmDevices().subList(2, 4), direct.subsystems(), direct.ports(),
+        direct.connections());
+    node.reconcile(Map.of("vol1", direct));
+    DesiredState next = new DesiredState("vol1", 1,
+        List.of(new DmDevice("toma-vol1-leg0", List.of(line(253952, "raid",
+            "raid1 3 0 rebuild 1 2 - @ns:" + M0_UUID + " - @ns:" + M2_UUID))), direct.dmDevices().get(1)),
+        direct.subsystems(), direct.ports(),
+        List.of(base.connections().get(0), new DesiredState.FabricConnection(sliceNqn("vol1", "m2"), "tcp",
+            "10.0.0.3", 4420, CONTROLLER_HOST, legTimeouts())));
+
+    List<KernelOp> ops = node.reconcile(Map.of("vol1", next));
+
+    int resume = indexOf(ops, o -> o instanceof KernelOp.DmResume r && r.name().equals("toma-vol1-leg0"));
+    int disconnect = indexOf(ops, o -> o instanceof KernelOp.Disconnect d
+        && d.subsystemNqn().equals(sliceNqn("vol1", "m1")));
+    assertTrue(resume < disconnect, ops.toString());
+    assertEquals(List.of(), node.reconcile(Map.of("vol1", next)));
   }
 
   @Test

@@ -47,6 +47,35 @@ class DeviceMapperTest {
   }
 
   @Test
+  void aRaid1WithAMissingMemberWrittenAsDashesRunsDegradedAndRebuildsOntoADeviceGivenLater() throws Exception {
+    // dm-raid accepts "- -" for a slot with neither metadata nor data device (kernel-recipes.md).
+    SimCluster cluster = SimCluster.create();
+    SimNode node = nodeWithDisks(cluster, 2, 1L << 30);
+    var k = node.kernel();
+    for (int m = 0; m < 2; m++) {
+      k.apply(new KernelOp.DmCreate("toma-m" + m + "-meta", List.of(new DmTableLine(0, 8, "linear", "@disk:disk" + m + " 0"))));
+      k.apply(new KernelOp.DmCreate("toma-m" + m + "-data", List.of(new DmTableLine(0, 2048, "linear", "@disk:disk" + m + " 8"))));
+    }
+    k.apply(new KernelOp.DmCreate("toma-leg", List.of(new DmTableLine(0, 2048, "raid",
+        "raid1 3 0 region_size 1024 2 @dm:toma-m0-meta @dm:toma-m0-data - -"))));
+    cluster.advance(Duration.ofMillis(100));
+    ok(k.writeDevice("@dm:toma-leg", 0, pattern(9, 1 << 20)));
+
+    assertEquals("0 2048 raid raid1 2 AD 2048/2048 idle 0 0 -", k.read().dmDevices().get("toma-leg").status());
+    assertTrue(k.read().dmDevices().get("toma-leg").table().get(0).args().endsWith(" - -"),
+        k.read().dmDevices().get("toma-leg").table().toString());
+
+    k.apply(new KernelOp.DmReload("toma-leg", List.of(new DmTableLine(0, 2048, "raid",
+        "raid1 5 0 rebuild 1 region_size 1024 2 @dm:toma-m0-meta @dm:toma-m0-data @dm:toma-m1-meta @dm:toma-m1-data"))));
+    k.apply(new KernelOp.DmSuspend("toma-leg", false));
+    k.apply(new KernelOp.DmResume("toma-leg"));
+    cluster.advance(Duration.ofMillis(100));
+
+    assertEquals("0 2048 raid raid1 2 AA 2048/2048 idle 0 0 -", k.read().dmDevices().get("toma-leg").status());
+    assertArrayEquals(pattern(9, 1 << 20), ok(k.readDevice("@dm:toma-m1-data", 0, 1 << 20)));
+  }
+
+  @Test
   void raid0StripesChunksAcrossItsLegs() throws Exception {
     SimNode node = nodeWithDisks(SimCluster.create(), 2, 1L << 30);
     var k = node.kernel();
