@@ -73,8 +73,9 @@ public final class BenchCluster implements AutoCloseable {
   }
 
   /** Starts the member, creates the journal tables if needed, joins itself, starts the topology. */
-  public static BenchCluster start(String name, Config config, Journal journal, TopologySettings settings) {
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), name, config);
+  public static BenchCluster start(Config config, Journal journal, TopologySettings settings) {
+    // The seed node addresses carry the cluster's system name: the member must use it too.
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), config.getString("toma.cluster.system-name"), config);
     if (journal == Journal.H2) {
       JournalSetup.createTablesIfMissing(system).toCompletableFuture().join();
     }

@@ -24,7 +24,10 @@ final class FakeAgent {
       ActorRef<AgentProtocol.Command> self = ctx.getSelf().unsafeUpcast();
       ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.agentKey(node.nodeId()), self));
       ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.ALL_AGENTS, self));
-      ctx.getSystem().receptionist().tell(Receptionist.subscribe(AgentProtocol.REPORTS, ctx.getSelf().narrow()));
+      // Subscribe through an adapter: the receptionist refuses to watch one actor both as a
+      // registered service and as a subscriber.
+      ActorRef<Receptionist.Listing> listings = ctx.messageAdapter(Receptionist.Listing.class, l -> l);
+      ctx.getSystem().receptionist().tell(Receptionist.subscribe(AgentProtocol.REPORTS, listings));
       return Behaviors.receive(Object.class)
           .onMessage(Receptionist.Listing.class, listing -> {
             for (ActorRef<AgentProtocol.Report> sink : listing.getServiceInstances(AgentProtocol.REPORTS)) {

@@ -60,6 +60,7 @@ public final class Report {
     out.println("- machine: " + machine.describe());
     out.println("- date: " + started + " (load average at the end " + Machine.loadNow() + ")");
     out.println("- command: `" + command + "`");
+    out.println("- log level: " + System.getenv().getOrDefault("TOMA_LOG_LEVEL", "INFO"));
     settings.forEach((k, v) -> out.println("- " + k + ": " + v));
     for (Table t : tables) {
       out.println();
