@@ -36,6 +36,7 @@ public final class Bench {
     String command = "bench/run " + name + (quick ? " --quick" : "");
     return switch (name) {
       case "rebuild" -> RebuildFanout.run(quick, command);
+      case "scale" -> io.toma.bench.scale.ScaleBench.run(quick, command);
       case "provisioning" -> io.toma.bench.provisioning.ProvisioningBench.run(quick, command);
       default -> throw new IllegalArgumentException("unknown benchmark " + name);
     };

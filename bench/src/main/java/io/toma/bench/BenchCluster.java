@@ -116,7 +116,7 @@ public final class BenchCluster implements AutoCloseable {
     throw new IllegalStateException("nodes and disks did not register within 120 s");
   }
 
-  static void sleep(Duration d) {
+  public static void sleep(Duration d) {
     try {
       Thread.sleep(d.toMillis());
     } catch (InterruptedException e) {

@@ -53,17 +53,7 @@ public final class ProvisioningBench {
     try (BenchCluster cluster = BenchCluster.start(config, BenchCluster.Journal.H2,
         TopologySettings.defaults())) {
       cluster.addNodes(4, 3, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB);
-      CreatePath path = new CreatePath() {
-        @Override
-        public String describe() {
-          return "TopologyService.createVolume (in process; the HTTP API is not wired to the topology on this branch)";
-        }
-
-        @Override
-        public CompletionStage<Boolean> create(VolumeSpec spec) {
-          return cluster.service.createVolume(spec).thenApply(r -> r instanceof TopologyResult.Ok<VolumeView>);
-        }
-      };
+      CreatePath path = viaService(cluster.service);
       report.setting("journal", "JDBC journal on an H2 file (" + dir + "), production settings (JournalConfig:"
               + " pool " + config.getInt("pekko-persistence-jdbc.shared-databases.toma.db.maxConnections")
               + ", parallelism " + config.getInt("jdbc-journal.parallelism") + ")")
@@ -169,9 +159,24 @@ public final class ProvisioningBench {
         after.keySet().stream().filter(k -> k.startsWith(prefix)).count());
   }
 
-  record Level(double perSecond, Latencies latencies, int failed, double cpuMsPerCreate, double coresBusy) {}
+  public record Level(double perSecond, Latencies latencies, int failed, double cpuMsPerCreate, double coresBusy) {}
 
-  static Level runLevel(CreatePath path, String prefix, int concurrency, int total) {
+  /** The service facade as a create path. */
+  public static CreatePath viaService(io.toma.topology.TopologyService service) {
+    return new CreatePath() {
+      @Override
+      public String describe() {
+        return "TopologyService.createVolume (in process; the HTTP API is not wired to the topology on this branch)";
+      }
+
+      @Override
+      public CompletionStage<Boolean> create(VolumeSpec spec) {
+        return service.createVolume(spec).thenApply(r -> r instanceof TopologyResult.Ok<VolumeView>);
+      }
+    };
+  }
+
+  public static Level runLevel(CreatePath path, String prefix, int concurrency, int total) {
     long[] latencies = new long[total];
     AtomicInteger next = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
@@ -212,7 +217,7 @@ public final class ProvisioningBench {
         .getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
-  static Path tempDir() {
+  public static Path tempDir() {
     try {
       return Files.createTempDirectory("toma-bench");
     } catch (IOException e) {
@@ -220,7 +225,7 @@ public final class ProvisioningBench {
     }
   }
 
-  static void deleteRecursively(Path dir) {
+  public static void deleteRecursively(Path dir) {
     try (var walk = Files.walk(dir)) {
       walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {
