@@ -1,5 +1,6 @@
 package io.toma.bench.placement;
 
+import io.toma.bench.Mode;
 import io.toma.bench.Report;
 import io.toma.placement.CandidateFilters;
 import io.toma.placement.CandidateScorer;
@@ -52,8 +53,8 @@ public final class RebuildFanout {
 
   private RebuildFanout() {}
 
-  public static Report run(boolean quick, String command) {
-    int seeds = quick ? 3 : 20;
+  public static Report run(Mode mode, String command) {
+    int seeds = mode.pick(1, 3, 20);
     Report report = new Report("Rebuild fan-out after one disk loss", command)
         .setting("cluster", "48 disks: 4 racks x 3 nodes x 4 disks, sizes drawn per seed from 1/2/4 TiB")
         .setting("fill", "60 % of raw capacity; volumes 1-4 legs, 2 or 3 replicas at level node, per-leg size"
@@ -65,8 +66,11 @@ public final class RebuildFanout {
     List<List<String>> summary = new ArrayList<>();
     List<List<String>> detail = new ArrayList<>();
     Map<String, List<Run>> byPolicy = new HashMap<>();
-    for (Mix mix : MIXES) {
-      for (Policy policy : POLICIES) {
+    // The smoke test runs one mix and the two policies the issue asks for; the other runs all.
+    List<Mix> mixes = mode == Mode.SMOKE ? MIXES.subList(0, 1) : MIXES;
+    List<Policy> policies = mode == Mode.SMOKE ? POLICIES.subList(0, 2) : POLICIES;
+    for (Mix mix : mixes) {
+      for (Policy policy : policies) {
         List<Run> runs = new ArrayList<>();
         for (long s = 1; s <= seeds; s++) {
           runs.add(runOnce(s, policy, mix));
@@ -91,7 +95,7 @@ public final class RebuildFanout {
         List.of("volume mix", "policy", "lost disk", "members re-placed", "max to one disk", "mean per survivor",
             "max/mean all", "max/mean eligible"),
         detail));
-    for (Mix mix : MIXES) {
+    for (Mix mix : mixes) {
       double worstFree = byPolicy.get(mix.name() + "/" + POLICIES.get(0).name()).stream()
           .mapToDouble(Run::maxOverMeanAll).max().orElse(0);
       report.note(String.format(Locale.ROOT, "%s, production policy: target max/mean <= 1.25, worst seed %.2f over all"

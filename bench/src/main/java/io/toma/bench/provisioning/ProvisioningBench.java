@@ -3,6 +3,7 @@ package io.toma.bench.provisioning;
 import io.toma.bench.BenchCluster;
 import io.toma.bench.CpuProfile;
 import io.toma.bench.Latencies;
+import io.toma.bench.Mode;
 import io.toma.bench.Report;
 import io.toma.topology.FailureDomainLevel;
 import io.toma.topology.Layout;
@@ -42,11 +43,11 @@ public final class ProvisioningBench {
 
   private ProvisioningBench() {}
 
-  public static Report run(boolean quick, String command) {
-    int createsPerLevel = quick ? 150 : 1500;
-    int seqEvents = quick ? 300 : 3000;
-    int entities = quick ? 200 : 1000;
-    int eventsEach = quick ? 3 : 10;
+  public static Report run(Mode mode, String command) {
+    int createsPerLevel = mode.pick(10, 150, 1500);
+    int seqEvents = mode.pick(30, 300, 3000);
+    int entities = mode.pick(20, 200, 1000);
+    int eventsEach = mode.pick(2, 3, 10);
     Path dir = tempDir();
     var config = BenchCluster.config(dir, BenchCluster.Journal.H2, Map.of());
     Report report = new Report("Provisioning: volume creates against the journal's raw write limit", command);
@@ -71,14 +72,14 @@ public final class ProvisioningBench {
       double seqBefore = RawJournal.sequential(cluster.system, "before", seqEvents);
       double concBefore = RawJournal.concurrent(cluster.system, "before", entities, eventsEach);
       // Warm-up: JIT, shard allocation, first entity of each type; not measured.
-      runLevel(path, "warm", 4, quick ? 40 : 200);
+      runLevel(path, "warm", 4, mode.pick(10, 40, 200));
 
       List<List<String>> rows = new ArrayList<>();
       Map<String, Long> eventsBefore = JournalTables.eventsByEntityType(config);
       List<Report.Table> profile = List.of();
       double best = 0;
       for (int c : CONCURRENCY) {
-        CpuProfile cpu = c == CONCURRENCY[CONCURRENCY.length - 1] ? new CpuProfile() : null;
+        CpuProfile cpu = c == CONCURRENCY[CONCURRENCY.length - 1] && mode != Mode.SMOKE ? new CpuProfile() : null;
         Map<String, Long> idsBefore = JournalTables.eventsByPersistenceId(config);
         Level level = runLevel(path, "c" + c, c, createsPerLevel);
         Map<String, Long> idsAfter = JournalTables.eventsByPersistenceId(config);

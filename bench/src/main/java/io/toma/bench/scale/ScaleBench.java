@@ -1,6 +1,7 @@
 package io.toma.bench.scale;
 
 import io.toma.bench.BenchCluster;
+import io.toma.bench.Mode;
 import io.toma.bench.Report;
 import io.toma.bench.placement.StorageSim;
 import io.toma.bench.provisioning.ProvisioningBench;
@@ -34,15 +35,17 @@ public final class ScaleBench {
 
   private ScaleBench() {}
 
-  public static Report run(boolean quick, String command) {
-    int planVolumes = quick ? 10_000 : 100_000;
-    int heapEntities = quick ? 800 : 20_000;
-    int restartVolumes = quick ? 400 : 10_000;
+  public static Report run(Mode mode, String command) {
+    int planVolumes = mode.pick(500, 10_000, 100_000);
+    int heapEntities = mode.pick(30, 800, 10_000);
+    int restartVolumes = mode.pick(20, 400, 5_000);
     Report report = new Report("Scale: heap per entity, re-plan after a rack loss, cold restart", command)
-        .setting("cluster", "100 storage nodes in 10 racks (10 nodes each), 4 x 4 TiB disks per node");
+        .setting("cluster", "storage nodes in racks of 10 nodes (100 nodes, 10 racks; 20 nodes in the smoke test),"
+            + " 4 x 4 TiB disks per node; one manager member");
     replan(report, planVolumes);
-    heapPerEntity(report, heapEntities);
-    coldRestart(report, restartVolumes);
+    int racks = mode.pick(2, 10, 10);
+    heapPerEntity(report, heapEntities, mode.pick(10, 100, 200), racks);
+    coldRestart(report, restartVolumes, racks);
     return report;
   }
 
@@ -98,14 +101,14 @@ public final class ScaleBench {
 
   // ---- heap ----
 
-  static void heapPerEntity(Report report, int entities) {
+  static void heapPerEntity(Report report, int entities, int warm, int racks) {
     Path dir = ProvisioningBench.tempDir();
     // Entities stay active for the whole measurement (sharding would passivate them after 120 s idle).
     var config = BenchCluster.config(dir, BenchCluster.Journal.IN_MEMORY,
         Map.of("pekko.cluster.sharding.passivation.default-idle-strategy.idle-entity.timeout", "1h"));
     try (BenchCluster cluster = BenchCluster.start(config, BenchCluster.Journal.IN_MEMORY, TopologySettings.defaults())) {
-      cluster.addNodes(10, 10, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB);
-      ProvisioningBench.runLevel(ProvisioningBench.viaService(cluster.service), "warm", 16, 200);
+      cluster.addNodes(racks, 10, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB);
+      ProvisioningBench.runLevel(ProvisioningBench.viaService(cluster.service), "warm", 16, warm);
       long baseline = Heap.usedAfterGc();
       long start = System.nanoTime();
       ProvisioningBench.Level level = ProvisioningBench.runLevel(
@@ -116,9 +119,9 @@ public final class ScaleBench {
       // left elsewhere (journal in memory, extents in PhysicalDisk, ids in VolumeIndex) stays.
       var region = ClusterSharding.get(cluster.system).init(Entity.of(VirtualDisk.TYPE_KEY, ctx -> Behaviors.<VirtualDisk.Command>empty()));
       Adapter.toClassic(region).tell(ShardRegion.gracefulShutdownInstance(), org.apache.pekko.actor.ActorRef.noSender());
-      BenchCluster.sleep(Duration.ofSeconds(5));
+      BenchCluster.sleep(Duration.ofSeconds(3));
       long stopped = Heap.usedAfterGc();
-      int n = entities + 200;
+      int n = entities + warm;
       report.table(new Report.Table("heap per active VirtualDisk entity (in-memory journal, " + entities
               + " volumes created through TopologyService, then the VirtualDisk region stopped); target <= 10 KiB",
           List.of("entities", "heap with entities active", "after stopping them", "per active entity",
@@ -134,13 +137,13 @@ public final class ScaleBench {
 
   // ---- cold restart ----
 
-  static void coldRestart(Report report, int volumes) {
+  static void coldRestart(Report report, int volumes, int racks) {
     Path dir = ProvisioningBench.tempDir();
     try {
       double createSeconds;
       try (BenchCluster cluster = BenchCluster.start(BenchCluster.config(dir, BenchCluster.Journal.H2, Map.of()),
           BenchCluster.Journal.H2, TopologySettings.defaults())) {
-        cluster.addNodes(10, 10, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB);
+        cluster.addNodes(racks, 10, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB);
         long start = System.nanoTime();
         ProvisioningBench.runLevel(ProvisioningBench.viaService(cluster.service), "r", 16, volumes);
         createSeconds = (System.nanoTime() - start) / 1e9;
