@@ -65,6 +65,7 @@ public final class CpuProfile implements AutoCloseable {
     Map<String, Integer> inclusive = new LinkedHashMap<>();
     COMPONENTS.keySet().forEach(k -> inclusive.put(k, 0));
     Map<String, Integer> self = new HashMap<>();
+    Map<String, Integer> tomaInclusive = new HashMap<>();
     int total = 0;
     for (RecordedEvent e : samples) {
       if (e.getStackTrace() == null || e.getStackTrace().getFrames().isEmpty()) {
@@ -74,6 +75,16 @@ public final class CpuProfile implements AutoCloseable {
       List<RecordedFrame> frames = e.getStackTrace().getFrames();
       RecordedFrame top = frames.get(0);
       self.merge(top.getMethod().getType().getName() + "." + top.getMethod().getName(), 1, Integer::sum);
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      for (RecordedFrame f : frames) {
+        String type = f.getMethod().getType().getName();
+        if (type.startsWith("io.toma.") && !type.startsWith("io.toma.bench.")) {
+          String m = type.substring(type.lastIndexOf('.') + 1) + "." + f.getMethod().getName();
+          if (seen.add(m)) {
+            tomaInclusive.merge(m, 1, Integer::sum);
+          }
+        }
+      }
       for (Map.Entry<String, List<String>> c : COMPONENTS.entrySet()) {
         boolean hit = frames.stream().anyMatch(f -> c.getValue().stream()
             .anyMatch(p -> f.getMethod().getType().getName().startsWith(p)));
@@ -88,10 +99,14 @@ public final class CpuProfile implements AutoCloseable {
     List<List<String>> hottest = new ArrayList<>();
     self.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(12)
         .forEach(en -> hottest.add(List.of("`" + en.getKey() + "`", pct(en.getValue(), n))));
+    List<List<String>> toma = new ArrayList<>();
+    tomaInclusive.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(12)
+        .forEach(en -> toma.add(List.of("`" + en.getKey() + "`", pct(en.getValue(), n))));
     return List.of(
         new Report.Table("CPU profile of " + what + " (" + total + " JFR samples, 10 ms): share of samples whose stack"
             + " passes through (a sample counts for every component on its stack)", List.of("component", "share"), byComponent),
-        new Report.Table("hottest methods (self time)", List.of("method", "share"), hottest));
+        new Report.Table("hottest methods (self time)", List.of("method", "share"), hottest),
+        new Report.Table("Toma methods on the stack (inclusive; lambdas named lambda$...)", List.of("method", "share"), toma));
   }
 
   private static String pct(int v, int n) {
