@@ -1,21 +1,43 @@
 package io.toma.server;
 
 import com.typesafe.config.ConfigFactory;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.toma.config.Role;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The running demo: every node of {@link DemoTopology} started in this process, and stopped in
- * an order that lets each leave the cluster cleanly: storage nodes first (together), then the
- * managers, manager-1 last, so the survivors always see a graceful leave and not a crash.
+ * The running demo: every node of a demo layout started in this process over one simulated world
+ * ({@link SimWorld}), and stopped in an order that lets each leave the cluster cleanly: storage
+ * nodes first (together), then the managers, manager-1 last, so the survivors see a graceful leave
+ * and not a crash. Nodes can also be crashed (their ActorSystem terminated without leaving, as a
+ * machine losing power) and started again as a new incarnation on the same address.
  */
-final class DemoCluster {
-  private final List<TomaNode> nodes;
+final class DemoCluster implements DemoMembers {
+  /**
+   * Each ActorSystem would otherwise run its own JVM hooks, all at once and in no order; and a
+   * terminate without coordinated shutdown is how a node crashes: no leave, the others see it
+   * unreachable. A graceful stop runs coordinated shutdown explicitly ({@link TomaNode#stop()}).
+   */
+  static final String DEMO_NODE_OVERRIDES =
+      "pekko.jvm-shutdown-hooks = off\npekko.coordinated-shutdown.run-by-actor-system-terminate = off";
 
-  private DemoCluster(List<TomaNode> nodes) {
-    this.nodes = List.copyOf(nodes);
+  private final List<NodePlan> plans;
+  private final Map<String, TomaNode> running = new LinkedHashMap<>();
+  private final Map<String, CompletableFuture<Void>> crashing = new LinkedHashMap<>();
+  private final SimWorld world;
+  private final NodeServices services;
+  private final PrometheusRegistry frontRegistry = new PrometheusRegistry();
+
+  private DemoCluster(List<NodePlan> plans) {
+    this.plans = plans.stream().map(DemoCluster::withDemoOverrides).toList();
+    this.world = SimWorld.start(this.plans);
+    world.host().register(frontRegistry);
+    this.services = new NodeServices(world::hardware, Optional.of(new SimFaults(world, this.plans, this)), Optional.empty());
   }
 
   /**
@@ -24,50 +46,107 @@ final class DemoCluster {
    * @throws NodeStartException after stopping the nodes already started
    */
   static DemoCluster start(List<NodePlan> plans) {
-    List<TomaNode> started = new ArrayList<>();
+    DemoCluster demo = new DemoCluster(plans);
     try {
-      for (NodePlan plan : plans) {
-        started.add(TomaNode.start(withoutOwnShutdownHook(plan)));
+      for (NodePlan plan : demo.plans) {
+        demo.startNode(plan);
       }
     } catch (NodeStartException e) {
-      new DemoCluster(started).stop();
+      demo.stop();
       throw e;
     }
-    DemoCluster demo = new DemoCluster(started);
     Runtime.getRuntime().addShutdownHook(new Thread(demo::stop, "toma-demo-shutdown"));
     return demo;
   }
 
-  // Each ActorSystem would otherwise run its own JVM hooks, all at once and in no order; Artery's
-  // hook cuts every member's connections at once, and the members still up see the others as
-  // crashed instead of leaving.
-  private static NodePlan withoutOwnShutdownHook(NodePlan plan) {
+  private static NodePlan withDemoOverrides(NodePlan plan) {
     return new NodePlan(
         plan.settings(),
-        ConfigFactory.parseString("pekko.jvm-shutdown-hooks = off").withFallback(plan.config()),
+        ConfigFactory.parseString(DEMO_NODE_OVERRIDES).withFallback(plan.config()),
         plan.simulatedDisks());
   }
 
-  List<TomaNode> nodes() {
-    return nodes;
+  private TomaNode startNode(NodePlan plan) {
+    boolean front = plan.nodeId().equals(plans.get(0).nodeId());
+    TomaNode node = TomaNode.start(plan, services.withRegistry(front ? Optional.of(frontRegistry) : Optional.empty()));
+    synchronized (this) {
+      running.put(plan.nodeId(), node);
+    }
+    return node;
+  }
+
+  synchronized List<TomaNode> nodes() {
+    return List.copyOf(running.values());
+  }
+
+  List<NodePlan> plans() {
+    return plans;
+  }
+
+  SimWorld world() {
+    return world;
   }
 
   /** The manager that serves the README's URL; never a fault target. */
-  TomaNode front() {
-    return nodes.get(0);
+  synchronized TomaNode front() {
+    return running.get(plans.get(0).nodeId());
+  }
+
+  Optional<NodePlan> plan(String nodeId) {
+    return plans.stream().filter(p -> p.nodeId().equals(nodeId)).findFirst();
+  }
+
+  @Override
+  public synchronized boolean isRunning(String nodeId) {
+    return running.containsKey(nodeId);
+  }
+
+  /** Terminates the node's ActorSystem without leaving the cluster; returns once it is gone. */
+  @Override
+  public CompletableFuture<Void> crash(String nodeId) {
+    TomaNode node;
+    synchronized (this) {
+      node = running.remove(nodeId);
+    }
+    if (node == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    CompletableFuture<Void> gone = node.crash().toCompletableFuture().thenApply(done -> null);
+    synchronized (this) {
+      crashing.put(nodeId, gone);
+    }
+    return gone;
+  }
+
+  /** Starts a crashed node again: a new incarnation on the same address, which rejoins. */
+  @Override
+  public void restart(String nodeId) {
+    NodePlan plan = plan(nodeId).orElseThrow(() -> new IllegalArgumentException("no node " + nodeId));
+    CompletableFuture<Void> gone;
+    synchronized (this) {
+      gone = crashing.remove(nodeId);
+    }
+    if (gone != null) {
+      gone.join(); // the old incarnation must have released its port
+    }
+    if (!isRunning(nodeId)) {
+      startNode(plan);
+    }
   }
 
   /** Stops every node; returns when all have left and terminated. Safe to call twice. */
   void stop() {
+    List<TomaNode> nodes = nodes();
     List<TomaNode> storage =
         nodes.stream().filter(n -> !n.plan().settings().node().hasRole(Role.MANAGER)).toList();
     List<TomaNode> managers =
-        nodes.stream().filter(n -> n.plan().settings().node().hasRole(Role.MANAGER)).toList();
+        new ArrayList<>(nodes.stream().filter(n -> n.plan().settings().node().hasRole(Role.MANAGER)).toList());
     CompletableFuture.allOf(
             storage.stream().map(n -> n.stop().toCompletableFuture()).toArray(CompletableFuture[]::new))
         .join();
     for (int i = managers.size() - 1; i >= 0; i--) {
       managers.get(i).stop().toCompletableFuture().join();
     }
+    world.close();
   }
 }

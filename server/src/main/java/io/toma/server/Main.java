@@ -9,6 +9,7 @@ import io.toma.config.TomaSettings;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.Optional;
+import io.toma.cli.TomaCli;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 
@@ -30,7 +31,9 @@ public final class Main {
         switch (command) {
           case "server" -> runServer();
           case "demo" -> runDemo();
-          default -> usage(System.err);
+          case "" -> usage(System.err);
+          // Everything else is the operator CLI against a running API (toma volume list, ...).
+          default -> TomaCli.run(args, System.out, System.err);
         };
     // After a SIGTERM the JVM is already exiting (System.exit would block behind our own hooks).
     if (exit != 0) {
@@ -40,6 +43,7 @@ public final class Main {
 
   private static int usage(PrintStream out) {
     out.println("usage: toma <command>");
+    out.println("  volume|node|cluster ...   the operator CLI against a running API (toma --help)");
     out.println("  server   start one node with the roles from its configuration");
     out.println("           (-Dconfig.file=/etc/toma/toma.conf, or -Dtoma.<key>=<value>)");
     out.println("  demo     start a demo cluster in this process: 2 managers, 6 storage nodes");
@@ -53,7 +57,8 @@ public final class Main {
       return EXIT_BAD_CONFIG;
     }
     try {
-      TomaNode node = TomaNode.start(new NodePlan(TomaSettings.load(config.get()), config.get(), List.of()));
+      TomaNode node =
+          TomaNode.start(new NodePlan(TomaSettings.load(config.get()), config.get(), List.of()), NodeServices.linux());
       node.http()
           .ifPresent(
               b -> System.out.println("Toma node " + node.nodeId() + " serving http://" + hostPort(b)));
@@ -85,9 +90,13 @@ public final class Main {
       return EXIT_BAD_CONFIG;
     }
     TomaNode front = demo.front();
+    String url = "http://" + front.http().map(Main::hostPort).orElse("?");
     System.out.println(
         "Toma demo: " + demo.nodes().size() + " members, data in " + plans.get(0).settings().dataDir()
-            + "; try: curl -s http://" + front.http().map(Main::hostPort).orElse("?") + "/api/v1/health");
+            + "; try: curl -s " + url + "/api/v1/health");
+    System.out.println("API authentication is "
+        + (front.plan().settings().api().authEnabled() ? "ON (bearer tokens from toma.api.tokens)" : "OFF (demo default)")
+        + "; demo host NQN " + DemoHost.HOST_NQN + " (attach it to a volume to see data flow)");
     int exit = awaitTermination(front.system());
     // manager-1 stopped: whatever the reason, the demo is over.
     demo.stop();

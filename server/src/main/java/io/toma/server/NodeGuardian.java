@@ -1,6 +1,7 @@
 package io.toma.server;
 
 import java.util.Map;
+import java.util.Optional;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
@@ -15,7 +16,7 @@ final class NodeGuardian {
 
   private NodeGuardian() {}
 
-  static Behavior<Start> create(NodePlan plan) {
+  static Behavior<Start> create(NodePlan plan, Optional<NodeHardware> hardware) {
     return Behaviors.withMdc(
         Start.class,
         Map.of("nodeId", plan.nodeId()),
@@ -25,7 +26,7 @@ final class NodeGuardian {
                 () ->
                     Behaviors.setup(
                         context -> {
-                          NodeRuntime.spawnActors(context, plan);
+                          NodeRuntime.spawnActors(context, plan, hardware);
                           return Behaviors.ignore();
                         }))
             .build());

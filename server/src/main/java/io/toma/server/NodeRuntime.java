@@ -1,49 +1,106 @@
 package io.toma.server;
 
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.toma.agent.NodeAgent;
+import io.toma.api.ApiAuth;
+import io.toma.api.ApiEvents;
+import io.toma.api.ApiServer;
+import io.toma.api.cluster.TopologyClusterOperations;
 import io.toma.api.health.HealthRoute;
 import io.toma.config.Role;
 import io.toma.config.TomaSettings;
+import io.toma.kernel.Names;
+import io.toma.topology.TopologyService;
+import io.toma.topology.TopologySettings;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * What runs on a node, by role: the one place where a node's actors are spawned and its HTTP routes
- * assembled. Called once per node, after the journal tables exist, with the node's guardian context.
+ * What runs on a node, by role: the one place where a node's actors are started and its HTTP
+ * routes assembled. {@code manager}: the topology manager (sharded entities, capacity view, report
+ * sink) and, where HTTP is served, the API. {@code disk}, {@code controller}, {@code host}: a node
+ * agent over the node's kernel.
  */
 final class NodeRuntime {
+  private static final Duration AGENT_ASK_TIMEOUT = Duration.ofSeconds(10);
+
   private NodeRuntime() {}
 
-  /** Spawns the node's actors as children of its guardian. */
-  static void spawnActors(ActorContext<?> guardian, NodePlan plan) {
+  /** The host NQN a node's kernel connects with (to leg members, as a controller). */
+  static String hostNqn(String nodeId) {
+    return Names.NQN_PREFIX + "host:" + nodeId;
+  }
+
+  /** On a manager: starts the topology manager once the journal tables exist. */
+  static Optional<TopologyService> startManager(ActorSystem<?> system, NodePlan plan) {
+    if (!plan.settings().node().hasRole(Role.MANAGER)) {
+      return Optional.empty();
+    }
+    TopologySettings settings = TopologySettings.defaults()
+        .withSpareReserveFraction(plan.settings().placement().reserveFraction());
+    return Optional.of(TopologyService.init(system, settings));
+  }
+
+  static boolean hasStorageRole(NodePlan plan) {
+    return !storageRoles(plan).isEmpty();
+  }
+
+  private static Set<String> storageRoles(NodePlan plan) {
+    return plan.settings().node().roles().stream()
+        .filter(r -> r != Role.MANAGER)
+        .map(Role::configName)
+        .collect(Collectors.toSet());
+  }
+
+  /** Spawns the node's agent (storage roles) over its hardware, as a child of its guardian. */
+  static void spawnActors(ActorContext<?> guardian, NodePlan plan, Optional<NodeHardware> storage) {
     TomaSettings.Node node = plan.settings().node();
-    if (node.hasRole(Role.DISK) || node.hasRole(Role.CONTROLLER) || node.hasRole(Role.HOST)) {
-      // The node agent (io.toma.agent.NodeAgent, node-actors) goes here: it registers this node
-      // and plan.simulatedDisks() (or the disks it finds) and reconciles the kernel.
-      guardian
-          .getLog()
-          .info(
-              "{} ({}) in {}/{} with disks [{}]: no node agent yet, the node only joins the cluster",
-              node.id(),
-              roleNames(node),
-              node.zone(),
-              node.rack(),
-              plan.simulatedDisks().stream().map(SimulatedDisk::toString).collect(Collectors.joining(", ")));
-    }
-    if (node.hasRole(Role.MANAGER)) {
-      // The topology manager's sharded entities (VirtualDisk, PhysicalDisk, ControllerNode) are
-      // initialised here.
+    Set<String> storageRoles = storageRoles(plan);
+    if (storage.isEmpty()) {
       guardian.getLog().info("{} (manager) in {}/{}", node.id(), node.zone(), node.rack());
+      return;
     }
+    NodeHardware hardware = storage.get();
+    var agentConfig = plan.config().getConfig("toma.agent");
+    NodeAgent.Settings settings = NodeAgent.Settings.of(
+            node.id(), storageRoles, node.zone(), node.rack(), hardware.fabricAddress(), hostNqn(node.id()),
+            hardware.disks(), plan.settings().dataDir().resolve("agents").resolve(node.id()))
+        .withIntervals(
+            agentConfig.getDuration("reconcile-interval"),
+            agentConfig.getDuration("watch-interval"),
+            agentConfig.getDuration("path-grace"));
+    guardian.spawn(NodeAgent.create(settings, hardware.kernel()), "agent");
+    guardian.getLog().info("{} ({}) in {}/{}: node agent started, NVMe-oF on {}, disks [{}]",
+        node.id(), String.join(", ", storageRoles.stream().sorted().toList()), node.zone(), node.rack(),
+        hardware.fabricAddress(),
+        hardware.disks().stream().map(NodeAgent.DiskSpec::diskId).collect(Collectors.joining(", ")));
   }
 
-  /** The HTTP API this node serves; only managers serve one. */
-  static Route routes(ActorSystem<?> system, NodePlan plan) {
-    return HealthRoute.create(system);
+  /** The HTTP API a manager serves: /api/v1 over its topology manager, and the health route. */
+  static Route routes(ActorSystem<?> system, NodePlan plan, NodeServices services, TopologyService topology) {
+    // The SSE stream: switch to the topology manager's TomaEvent topic here once it exists.
+    ApiEvents events = ApiEvents.none();
+    Route api = ApiServer.routes(
+        new TopologyClusterOperations(system, topology, AGENT_ASK_TIMEOUT),
+        events,
+        services.faults(),
+        auth(plan.settings().api()),
+        services.registry().orElseGet(PrometheusRegistry::new));
+    return Directives.concat(api, HealthRoute.create(system));
   }
 
-  private static String roleNames(TomaSettings.Node node) {
-    return node.roles().stream().map(Role::configName).sorted().collect(Collectors.joining(", "));
+  static ApiAuth auth(TomaSettings.Api api) {
+    if (!api.authEnabled()) {
+      return ApiAuth.disabled();
+    }
+    return ApiAuth.of(api.tokens().stream()
+        .map(t -> new ApiAuth.Token(t.token(), t.readOnly() ? ApiAuth.Access.READ_ONLY : ApiAuth.Access.READ_WRITE))
+        .toList());
   }
 }

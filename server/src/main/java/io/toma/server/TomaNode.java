@@ -2,14 +2,20 @@ package io.toma.server;
 
 import com.typesafe.config.Config;
 import io.toma.config.ClusterConfig;
-import io.toma.config.Role;
+import com.typesafe.config.ConfigFactory;
+import io.toma.api.cluster.NodeIdentity;
+import io.toma.topology.TopologyService;
 import io.toma.persistence.JournalConfig;
 import io.toma.persistence.JournalSetup;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -28,9 +34,15 @@ final class TomaNode {
     this.http = http;
   }
 
-  /** The configuration the node's ActorSystem runs with: cluster and journal over the base. */
+  /**
+   * The configuration the node's ActorSystem runs with: cluster and journal over the base, and a
+   * {@code node:<id>} cluster role, so managers tell a node's membership from its id by gossip.
+   */
   static Config pekkoConfig(NodePlan plan) {
-    return ClusterConfig.overrides(plan.settings())
+    List<String> roles = new ArrayList<>(plan.settings().node().clusterRoles());
+    roles.add(NodeIdentity.role(plan.nodeId()));
+    return ConfigFactory.parseMap(Map.of("pekko.cluster.roles", roles), "node identity of " + plan.nodeId())
+        .withFallback(ClusterConfig.overrides(plan.settings()))
         .withFallback(JournalConfig.overrides(plan.settings()))
         .withFallback(plan.config());
   }
@@ -41,12 +53,18 @@ final class TomaNode {
    * @throws NodeStartException when the journal or the HTTP port cannot be set up; the node's
    *     ActorSystem is terminated by then
    */
-  static TomaNode start(NodePlan plan) {
+  static TomaNode start(NodePlan plan, NodeServices services) {
+    Optional<NodeHardware> hardware;
+    try {
+      hardware = NodeRuntime.hasStorageRole(plan) ? Optional.of(services.hardware().apply(plan)) : Optional.empty();
+    } catch (RuntimeException e) {
+      throw new NodeStartException("node " + plan.nodeId() + " has no usable disks: " + e.getMessage(), e);
+    }
     ActorSystem<NodeGuardian.Start> system;
     try {
       system =
           ActorSystem.create(
-              NodeGuardian.create(plan),
+              NodeGuardian.create(plan, hardware),
               plan.settings().cluster().systemName(),
               pekkoConfig(plan));
     } catch (RuntimeException e) {
@@ -58,16 +76,17 @@ final class TomaNode {
     }
     try {
       await(JournalSetup.createTablesIfMissing(system), "create the journal tables");
+      Optional<TopologyService> topology = NodeRuntime.startManager(system, plan);
       system.tell(NodeGuardian.Start.INSTANCE);
       Optional<ServerBinding> binding = Optional.empty();
-      if (plan.settings().node().hasRole(Role.MANAGER)) {
+      if (topology.isPresent()) {
         var http = plan.settings().http();
         binding =
             Optional.of(
                 await(
                     Http.get(system)
                         .newServerAt(http.bindAddress(), http.port())
-                        .bind(NodeRuntime.routes(system, plan)),
+                        .bind(NodeRuntime.routes(system, plan, services, topology.get())),
                     "serve HTTP on " + http.bindAddress() + ":" + http.port()));
         binding.get().addToCoordinatedShutdown(Duration.ofSeconds(5), system);
       }
@@ -109,6 +128,16 @@ final class TomaNode {
 
   /** Leaves the cluster and stops the node through Pekko's coordinated shutdown. */
   CompletionStage<Done> stop() {
+    return CoordinatedShutdown.get(system)
+        .runAll(CoordinatedShutdown.actorSystemTerminateReason())
+        .thenCompose(done -> system.getWhenTerminated());
+  }
+
+  /**
+   * Terminates the ActorSystem as a crash would: with coordinated shutdown off for terminate (the
+   * demo's setting) the node does not leave, and the others see it unreachable.
+   */
+  CompletionStage<Done> crash() {
     system.terminate();
     return system.getWhenTerminated();
   }

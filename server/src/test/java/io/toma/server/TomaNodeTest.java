@@ -40,7 +40,7 @@ class TomaNodeTest {
   private static NodePlan plan(Path dataDir, int clusterPort) {
     Config config =
         ConfigFactory.parseString(
-                "toma { data-dir = \"" + dataDir + "\", http.port = 0,\n"
+                "toma { data-dir = \"" + dataDir + "\", http.port = 0, node.roles = [manager],\n"
                     + "cluster { canonical-port = " + clusterPort
                     + ", seed-nodes = [\"127.0.0.1:" + clusterPort + "\"] } }\n"
                     + "pekko.jvm-shutdown-hooks = off")
@@ -82,18 +82,18 @@ class TomaNodeTest {
   void aNodeStartsServesItsHealthStopsAndFindsItsJournalOnTheNextStart(@TempDir Path dataDir)
       throws Exception {
     int clusterPort = freePort();
-    TomaNode first = TomaNode.start(plan(dataDir, clusterPort));
+    TomaNode first = TomaNode.start(plan(dataDir, clusterPort), NodeServices.linux());
     try {
       JsonNode health = awaitSelfUp(first);
       assertEquals(1, health.get("members").size());
       assertEquals(
-          "[\"controller\",\"disk\",\"manager\"]", health.get("self").get("roles").toString());
+          "[\"manager\"]", health.get("self").get("roles").toString());
     } finally {
       first.stop().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
     assertTrue(Files.exists(dataDir.resolve("journal.mv.db")), "journal under the data dir");
 
-    TomaNode second = TomaNode.start(plan(dataDir, freePort()));
+    TomaNode second = TomaNode.start(plan(dataDir, freePort()), NodeServices.linux());
     try {
       awaitSelfUp(second);
     } finally {
