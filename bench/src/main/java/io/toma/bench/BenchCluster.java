@@ -85,6 +85,19 @@ public final class BenchCluster implements AutoCloseable {
     return new BenchCluster(system, service);
   }
 
+  /**
+   * Serves the HTTP API as a manager does (/api/v1 over {@code TopologyClusterOperations}, plus
+   * health; authentication off) on a free loopback port, and returns the port.
+   */
+  public int serveHttp() {
+    org.apache.pekko.http.javadsl.server.Route api = io.toma.api.ApiServer.routes(
+        new io.toma.api.cluster.TopologyClusterOperations(system, service, Duration.ofSeconds(10)),
+        io.toma.api.ApiEvents.none(), java.util.Optional.empty(), io.toma.api.ApiAuth.disabled());
+    var route = org.apache.pekko.http.javadsl.server.Directives.concat(api, io.toma.api.health.HealthRoute.create(system));
+    return io.toma.api.ApiServer.bind(system, "127.0.0.1", 0, route).toCompletableFuture().join()
+        .localAddress().getPort();
+  }
+
   /** {@code racks} x {@code nodesPerRack} storage nodes (disk + controller), each with these disks. */
   public void addNodes(int racks, int nodesPerRack, long... diskSizes) {
     for (int r = 0; r < racks; r++) {

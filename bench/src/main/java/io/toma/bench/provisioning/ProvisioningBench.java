@@ -54,7 +54,8 @@ public final class ProvisioningBench {
     try (BenchCluster cluster = BenchCluster.start(config, BenchCluster.Journal.H2,
         TopologySettings.defaults())) {
       cluster.addNodes(4, 3, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB);
-      CreatePath path = viaService(cluster.service);
+      CreatePath path = new HttpCreatePath(cluster.serveHttp());
+      CreatePath direct = viaService(cluster.service);
       report.setting("journal", "JDBC journal on an H2 file (" + dir + "), production settings (JournalConfig:"
               + " pool " + config.getInt("pekko-persistence-jdbc.shared-databases.toma.db.maxConnections")
               + ", parallelism " + config.getInt("jdbc-journal.parallelism") + ")")
@@ -96,10 +97,17 @@ public final class ProvisioningBench {
             hottest(idsBefore, idsAfter, "PhysicalDisk|"), hottest(idsBefore, idsAfter, "ControllerNode|")));
       }
       Map<String, Long> eventsAfter = JournalTables.eventsByEntityType(config);
+      // Reference in the same run: the same creates without HTTP, straight to TopologyService.
+      Level directLevel = runLevel(direct, "direct", 16, createsPerLevel);
+      rows.add(List.of("16, TopologyService directly (no HTTP)", String.format(Locale.ROOT, "%.0f", directLevel.perSecond()),
+          Latencies.ms(directLevel.latencies().quantileMillis(0.5)), Latencies.ms(directLevel.latencies().quantileMillis(0.99)),
+          Latencies.ms(directLevel.latencies().quantileMillis(1.0)), String.valueOf(directLevel.failed()),
+          String.format(Locale.ROOT, "%.1f ms", directLevel.cpuMsPerCreate()),
+          String.format(Locale.ROOT, "%.2f", directLevel.coresBusy()), "", ""));
       double seqAfter = RawJournal.sequential(cluster.system, "after", seqEvents);
       double concAfter = RawJournal.concurrent(cluster.system, "after", entities, eventsEach);
 
-      int created = CONCURRENCY.length * createsPerLevel;
+      int created = CONCURRENCY.length * createsPerLevel; // the rows counted exclude the direct level's
       Map<String, Double> perCreate = new HashMap<>();
       long eventsTotal = 0;
       List<List<String>> eventRows = new ArrayList<>();
