@@ -94,6 +94,7 @@ public final class ProvisioningBench {
             Latencies.ms(level.latencies().quantileMillis(1.0)), String.valueOf(level.failed()),
             String.format(Locale.ROOT, "%.1f ms", level.cpuMsPerCreate()),
             String.format(Locale.ROOT, "%.2f", level.coresBusy()),
+            String.format(Locale.ROOT, "%.0f", cores() * 1000 / level.cpuMsPerCreate()),
             hottest(idsBefore, idsAfter, "PhysicalDisk|"), hottest(idsBefore, idsAfter, "ControllerNode|")));
       }
       Map<String, Long> eventsAfter = JournalTables.eventsByEntityType(config);
@@ -103,7 +104,8 @@ public final class ProvisioningBench {
           Latencies.ms(directLevel.latencies().quantileMillis(0.5)), Latencies.ms(directLevel.latencies().quantileMillis(0.99)),
           Latencies.ms(directLevel.latencies().quantileMillis(1.0)), String.valueOf(directLevel.failed()),
           String.format(Locale.ROOT, "%.1f ms", directLevel.cpuMsPerCreate()),
-          String.format(Locale.ROOT, "%.2f", directLevel.coresBusy()), "", ""));
+          String.format(Locale.ROOT, "%.2f", directLevel.coresBusy()),
+          String.format(Locale.ROOT, "%.0f", cores() * 1000 / directLevel.cpuMsPerCreate()), "", ""));
       double seqAfter = RawJournal.sequential(cluster.system, "after", seqEvents);
       double concAfter = RawJournal.concurrent(cluster.system, "after", entities, eventsEach);
 
@@ -126,7 +128,7 @@ public final class ProvisioningBench {
       double raw = (concBefore + concAfter) / 2;
       report.table(new Report.Table("creates (target: >= 500 creates/s, p99 <= 50 ms)",
           List.of("concurrency", "creates/s", "p50", "p99", "max", "failed", "JVM CPU per create",
-              "cores busy (of " + Runtime.getRuntime().availableProcessors() + ")",
+              "cores busy (of " + cores() + ")", "CPU-bound ceiling (creates/s with every core)",
               "busiest PhysicalDisk: share of disk rows", "busiest ControllerNode: share of node rows"), rows));
       report.table(new Report.Table("raw journal limit, same run, same journal settings",
           List.of("trivial entity", "before the creates", "after the creates"),
@@ -218,6 +220,10 @@ public final class ProvisioningBench {
     double cpuSeconds = (processCpuNanos() - cpuStart) / 1e9;
     return new Level(total / seconds, Latencies.of(latencies), failed.get(), cpuSeconds * 1000 / total,
         cpuSeconds / seconds);
+  }
+
+  static int cores() {
+    return Runtime.getRuntime().availableProcessors();
   }
 
   /** CPU time of this whole JVM (every thread, GC and JIT included). */
