@@ -62,12 +62,14 @@ public final class ScaleBench {
         }
       }
     }
+    // Per-leg sizes shrink as the count grows, so the cluster ends about half full at any count.
+    int maxLegGib = Math.max(2, 400_000 / volumes);
     long fillStart = System.nanoTime();
     int refused = 0;
     for (int i = 0; i < volumes; i++) {
       int legs = 1 + random.nextInt(2);
       int replicas = random.nextInt(4) == 0 ? 3 : 2;
-      long size = legs * (1 + random.nextInt(32)) * VolumeSpec.GIB;
+      long size = legs * (1 + random.nextInt(maxLegGib)) * VolumeSpec.GIB;
       if (sim.create("v" + i, size, legs, replicas, FailureDomainLevel.RACK).isEmpty()) {
         refused++;
       }
@@ -94,7 +96,8 @@ public final class ScaleBench {
             String.valueOf(notPlaced), String.format(Locale.ROOT, "%.2f s", seconds),
             String.format(Locale.ROOT, "%.2f s", cpuSeconds),
             String.format(Locale.ROOT, "%.0f us", cpuSeconds * 1e6 / Math.max(1, replacements.size()))))));
-    report.note("volumes for the re-plan: 1-2 legs, 2 replicas (3 for a quarter), 1-32 GiB per leg, failure domain rack,"
+    report.note("volumes for the re-plan: 1-2 legs, 2 replicas (3 for a quarter), 1 to max(2, 400000 / volumes) GiB per leg"
+        + " (about half the cluster used at any count), failure domain rack,"
         + " so every leg survives the loss of one rack. The actor path (VirtualDisk asking PhysicalDisk entities) is"
         + " not used here: it would add one journal write per grant, see the provisioning figures.");
   }
