@@ -25,13 +25,14 @@ final class HttpCreatePath implements ProvisioningBench.CreatePath {
   }
 
   @Override
-  public CompletionStage<Boolean> create(VolumeSpec spec) {
+  public CompletionStage<java.util.Optional<String>> create(VolumeSpec spec) {
     String body = "{\"name\":\"" + spec.name() + "\",\"size\":\"" + spec.sizeBytes() / VolumeSpec.MIB + "MiB\",\"layout\":{\"legs\":"
         + spec.layout().legs() + ",\"replicas\":" + spec.layout().replicas() + ",\"standbyControllers\":"
         + spec.layout().standbyControllers() + "},\"failureDomain\":\"" + spec.layout().level().label() + "\"}";
     HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(60))
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
     return client.sendAsync(request, HttpResponse.BodyHandlers.ofString())
-        .thenApply(r -> r.statusCode() == 201 || r.statusCode() == 200);
+        .thenApply(r -> r.statusCode() == 201 || r.statusCode() == 200
+            ? java.util.Optional.empty() : java.util.Optional.of("HTTP " + r.statusCode() + " " + r.body()));
   }
 }

@@ -38,7 +38,8 @@ public final class ProvisioningBench {
   public interface CreatePath {
     String describe();
 
-    CompletionStage<Boolean> create(VolumeSpec spec);
+    /** Empty when the volume was created; else why not. */
+    CompletionStage<java.util.Optional<String>> create(VolumeSpec spec);
   }
 
   private ProvisioningBench() {}
@@ -53,15 +54,17 @@ public final class ProvisioningBench {
     Report report = new Report("Provisioning: volume creates against the journal's raw write limit", command);
     try (BenchCluster cluster = BenchCluster.start(config, BenchCluster.Journal.H2,
         TopologySettings.defaults())) {
-      cluster.addNodes(4, 3, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB);
+      // 24 controller nodes x 1000 controller slots: room for 12,000 volumes of 2 controllers each
+      // (a full run creates 7,700); with fewer, creates start failing for slots, not for speed.
+      cluster.addNodes(6, 4, 4 * VolumeSpec.TIB, 4 * VolumeSpec.TIB);
       CreatePath path = new HttpCreatePath(cluster.serveHttp());
       CreatePath direct = viaService(cluster.service);
       report.setting("journal", "JDBC journal on an H2 file (" + dir + "), production settings (JournalConfig:"
               + " pool " + config.getInt("pekko-persistence-jdbc.shared-databases.toma.db.maxConnections")
               + ", parallelism " + config.getInt("jdbc-journal.parallelism") + ")")
           .setting("create path", path.describe())
-          .setting("cluster", "one manager member; 12 storage nodes (fake agents that acknowledge every Apply at once),"
-              + " 4 racks, 4 x 4 TiB disks each")
+          .setting("cluster", "one manager member; 24 storage nodes (fake agents that acknowledge every Apply at once),"
+              + " 6 racks, 2 x 4 TiB disks each")
           .setting("volume", "1 GiB, 1 leg x 2 replicas at node level, 1 active + 1 standby controller")
           .setting("load", createsPerLevel + " creates per concurrency level, closed loop")
           .setting("raw limit", "trivial entity (one CBOR event per command): 1 entity x " + seqEvents
@@ -78,6 +81,7 @@ public final class ProvisioningBench {
       List<List<String>> rows = new ArrayList<>();
       Map<String, Long> eventsBefore = JournalTables.eventsByEntityType(config);
       List<Report.Table> profile = List.of();
+      List<String> failures = new ArrayList<>();
       double best = 0;
       for (int c : CONCURRENCY) {
         CpuProfile cpu = c == CONCURRENCY[CONCURRENCY.length - 1] && mode != Mode.SMOKE ? new CpuProfile() : null;
@@ -89,6 +93,10 @@ public final class ProvisioningBench {
           cpu.close();
         }
         best = Math.max(best, level.perSecond());
+        if (level.failed() > 0) {
+          failures.add("concurrency " + c + ": " + level.failed() + " failed; the first: "
+              + level.firstFailure().substring(0, Math.min(300, level.firstFailure().length())));
+        }
         rows.add(List.of(String.valueOf(c), String.format(Locale.ROOT, "%.0f", level.perSecond()),
             Latencies.ms(level.latencies().quantileMillis(0.5)), Latencies.ms(level.latencies().quantileMillis(0.99)),
             Latencies.ms(level.latencies().quantileMillis(1.0)), String.valueOf(level.failed()),
@@ -142,6 +150,7 @@ public final class ProvisioningBench {
               List.of("journal events/s during the best level / raw events/s", pct(best * eventsPerCreate / raw), ""),
               List.of("events persisted per create", String.format(Locale.ROOT, "%.2f", eventsPerCreate), ""))));
       profile.forEach(report::table);
+      failures.forEach(report::note);
       report.note("a create is answered once the volume is placed (VolumePlaced persisted, extents granted, controller"
           + " slots taken); it then waits for the agents' acknowledgements, which the fake agents send at once");
       return report;
@@ -170,7 +179,8 @@ public final class ProvisioningBench {
         after.keySet().stream().filter(k -> k.startsWith(prefix)).count());
   }
 
-  public record Level(double perSecond, Latencies latencies, int failed, double cpuMsPerCreate, double coresBusy) {}
+  public record Level(double perSecond, Latencies latencies, int failed, double cpuMsPerCreate, double coresBusy,
+      String firstFailure) {}
 
   /** The service facade as a create path. */
   public static CreatePath viaService(io.toma.topology.TopologyService service) {
@@ -181,8 +191,9 @@ public final class ProvisioningBench {
       }
 
       @Override
-      public CompletionStage<Boolean> create(VolumeSpec spec) {
-        return service.createVolume(spec).thenApply(r -> r instanceof TopologyResult.Ok<VolumeView>);
+      public CompletionStage<java.util.Optional<String>> create(VolumeSpec spec) {
+        return service.createVolume(spec).thenApply(r -> r instanceof TopologyResult.Ok<VolumeView>
+            ? java.util.Optional.empty() : java.util.Optional.of(r.toString()));
       }
     };
   }
@@ -191,6 +202,7 @@ public final class ProvisioningBench {
     long[] latencies = new long[total];
     AtomicInteger next = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicReference<String> firstFailure = new java.util.concurrent.atomic.AtomicReference<>("");
     Function<Integer, CompletableFuture<Void>> worker = new Function<>() {
       @Override
       public CompletableFuture<Void> apply(Integer ignored) {
@@ -200,10 +212,12 @@ public final class ProvisioningBench {
         }
         VolumeSpec spec = new VolumeSpec(prefix + "-" + i, VolumeSpec.GIB, Layout.of(1, 2, 1, FailureDomainLevel.NODE));
         long start = System.nanoTime();
-        return path.create(spec).toCompletableFuture().exceptionally(e -> false).thenCompose(ok -> {
+        return path.create(spec).toCompletableFuture()
+            .exceptionally(e -> java.util.Optional.of(e.toString())).thenCompose(why -> {
           latencies[i] = System.nanoTime() - start;
-          if (!ok) {
+          if (why.isPresent()) {
             failed.incrementAndGet();
+            firstFailure.compareAndSet("", why.get());
           }
           return apply(0);
         });
@@ -219,7 +233,7 @@ public final class ProvisioningBench {
     double seconds = (System.nanoTime() - start) / 1e9;
     double cpuSeconds = (processCpuNanos() - cpuStart) / 1e9;
     return new Level(total / seconds, Latencies.of(latencies), failed.get(), cpuSeconds * 1000 / total,
-        cpuSeconds / seconds);
+        cpuSeconds / seconds, firstFailure.get());
   }
 
   static int cores() {
