@@ -36,18 +36,22 @@ public final class RebuildFanout {
       double floor) {}
 
   /** A policy: its scorer, given the live map of bytes each disk received in the current repair. */
-  public record Policy(String name, java.util.function.Function<Map<String, Long>, CandidateScorer> scorer) {}
+  public record Policy(String name, java.util.function.Function<Map<String, Long>, CandidateScorer> scorer,
+      boolean largestFirst) {}
 
   /** Volume sizes: bytes per leg drawn uniformly from {@code minGib..maxGib}. */
   public record Mix(String name, int minGib, int maxGib) {}
 
   public static final List<Policy> POLICIES = List.of(
-      new Policy("greedy by free bytes (production)", received -> CandidateScorer.mostFreeBytes()),
-      new Policy("most used space first (reference)", received -> CandidateScorer.mostUsedFirst()),
+      new Policy("greedy by free bytes (production)", received -> CandidateScorer.mostFreeBytes(), false),
+      new Policy("most used space first (reference)", received -> CandidateScorer.mostUsedFirst(), false),
       // Candidate fix, measured here only: for a replacement, the disk that received the fewest
       // bytes in this repair first, then the most free (new volumes keep greedy by free bytes).
       new Policy("least rebuild bytes, then most free (candidate)", received ->
-          c -> -(double) received.getOrDefault(c.disk().diskId(), 0L) + 1e-6 * c.freeAfterPromises()));
+          c -> -(double) received.getOrDefault(c.disk().diskId(), 0L) + 1e-6 * c.freeAfterPromises(), false),
+      // ... and the repairs taken largest member first (list scheduling becomes LPT).
+      new Policy("least rebuild bytes, largest members first (candidate)", received ->
+          c -> -(double) received.getOrDefault(c.disk().diskId(), 0L) + 1e-6 * c.freeAfterPromises(), true));
 
   public static final List<Mix> MIXES = List.of(new Mix("4-64 GiB per leg", 4, 64), new Mix("1-16 GiB per leg", 1, 16));
 
@@ -135,7 +139,7 @@ public final class RebuildFanout {
             .thenComparing(StorageSim.Disk::diskId))
         .orElseThrow();
     Set<String> eligible = sim.eligibleFor(Set.of(victim.diskId()));
-    List<StorageSim.Replacement> replacements = sim.loseAndReplace(Set.of(victim.diskId()));
+    List<StorageSim.Replacement> replacements = sim.loseAndReplace(Set.of(victim.diskId()), policy.largestFirst());
     Map<String, Long> received = new HashMap<>();
     int refused = 0;
     for (StorageSim.Replacement r : replacements) {

@@ -135,12 +135,24 @@ public final class StorageSim {
    * placed, so later choices see earlier ones.
    */
   public List<Replacement> loseAndReplace(Set<String> lostDisks) {
+    return loseAndReplace(lostDisks, false);
+  }
+
+  /**
+   * As {@link #loseAndReplace(Set)}; with {@code largestFirst} the volumes are repaired in order of
+   * decreasing member size (the rest of the order is the volumes' creation order).
+   */
+  public List<Replacement> loseAndReplace(Set<String> lostDisks, boolean largestFirst) {
     lost.addAll(lostDisks);
     for (String d : lostDisks) {
       view.set(index.get(d), facts(disks.get(d)));
     }
     List<Replacement> replacements = new ArrayList<>();
-    for (Volume v : List.copyOf(volumes.values())) {
+    List<Volume> order = new ArrayList<>(volumes.values());
+    if (largestFirst) {
+      order.sort(java.util.Comparator.comparingLong(Volume::extentBytes).reversed());
+    }
+    for (Volume v : order) {
       List<Member> members = new ArrayList<>(v.members());
       boolean changed = false;
       for (Member m : v.members()) {
