@@ -221,14 +221,19 @@ public final class Reconciler {
       }
     }
 
-    // R6: dm devices, top-down
+    // R6: dm devices, top-down. A device that a staying device still uses (its table is about to
+    // be reloaded away from it, e.g. an active controller demoted to an error placeholder) cannot
+    // go yet: the kernel refuses with EBUSY. It and what it uses go after the reloads (D1).
     Set<String> dmToRemove = new TreeSet<>();
     for (String name : actual.dmDevices().keySet()) {
       if (name.startsWith(Names.PREFIX) && !want.dmDevices().containsKey(name)) {
         dmToRemove.add(name);
       }
     }
-    removals.addAll(removeTopDown(dmToRemove, actual, record));
+    Set<String> dmDeferred = stillInUse(dmToRemove, want, actual, record);
+    Set<String> dmNow = new TreeSet<>(dmToRemove);
+    dmNow.removeAll(dmDeferred);
+    removals.addAll(removeTopDown(dmNow, actual, record));
 
     // R7: host-side connections (after the dm devices above them are gone). A controller is
     // Toma's when both its subsystem and its host NQN are: an application host on the same
@@ -246,8 +251,27 @@ public final class Reconciler {
         disconnected.add(c.subsystemNqn());
       }
     }
+    // A connection under a deferred dm device goes after it, unless the same NQN is connected
+    // anew (a disconnect is by NQN and would cut the new connection too).
+    Set<String> namespaceDevicesInUse = new TreeSet<>();
+    for (String name : dmDeferred) {
+      for (DmTableLine line : actual.dmDevices().get(name).table()) {
+        namespaceDevicesInUse.addAll(Validation.tokens(line.args()));
+      }
+    }
+    Set<String> reconnected = new TreeSet<>();
+    want.connections().keySet().forEach(k -> reconnected.add(k.subsystemNqn()));
+    List<KernelOp> deferredDisconnects = new ArrayList<>();
     for (String nqn : disconnected) {
-      removals.add(new KernelOp.Disconnect(nqn));
+      boolean underDeferred = actual.controllers().stream()
+          .filter(c -> c.subsystemNqn().equals(nqn))
+          .flatMap(c -> c.namespaceDevicesByUuid().values().stream())
+          .anyMatch(dev -> namespaceDevicesInUse.contains(dev.startsWith("/") ? dev : "/dev/" + dev));
+      if (underDeferred && !reconnected.contains(nqn)) {
+        deferredDisconnects.add(new KernelOp.Disconnect(nqn));
+      } else {
+        removals.add(new KernelOp.Disconnect(nqn));
+      }
     }
 
     // R8: host entries nobody allows any more
@@ -284,6 +308,9 @@ public final class Reconciler {
     }
     // C3 dm devices, bottom-up (slices, raid1 legs, raid0)
     creations.addAll(dmCreations);
+    // D1 what the reloads above released: dm devices top-down, then the connections under them
+    creations.addAll(removeTopDown(dmDeferred, actual, record));
+    creations.addAll(deferredDisconnects);
     // C4 ports and their ANA groups' existence
     for (Integer id : portsToCreate) {
       MergedPort p = want.ports().get(id);
@@ -454,6 +481,38 @@ public final class Reconciler {
       out.add(new KernelOp.DmRemove(next));
     }
     return out;
+  }
+
+  /**
+   * The devices among {@code toRemove} that a staying device's current table (as recorded, or
+   * live) still uses, and everything among {@code toRemove} that those use in turn.
+   */
+  private static Set<String> stillInUse(Set<String> toRemove, DesiredUnion want, KernelState actual,
+      AppliedRecord record) {
+    Set<String> held = new TreeSet<>();
+    for (String staying : want.dmDevices().keySet()) {
+      DmDeviceState live = actual.dmDevices().get(staying);
+      if (live == null) {
+        continue;
+      }
+      Set<String> uses = new TreeSet<>(DesiredUnion.dmRefs(live.table()));
+      uses.addAll(DesiredUnion.dmRefs(record.tables().getOrDefault(staying, List.of())));
+      uses.retainAll(toRemove);
+      held.addAll(uses);
+    }
+    List<String> work = new ArrayList<>(held);
+    while (!work.isEmpty()) {
+      String name = work.remove(work.size() - 1);
+      Set<String> lower = new TreeSet<>(DesiredUnion.dmRefs(actual.dmDevices().get(name).table()));
+      lower.addAll(DesiredUnion.dmRefs(record.tables().getOrDefault(name, List.of())));
+      lower.retainAll(toRemove);
+      for (String l : lower) {
+        if (held.add(l)) {
+          work.add(l);
+        }
+      }
+    }
+    return held;
   }
 
   private static boolean isToma(String nqn) {

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
@@ -66,6 +67,33 @@ class ReconcilerTest {
     assertTrue(host < allow && slice < ns && port < link && sub < allow && allow < ns && ns < link, ops.toString());
     assertEquals(7, ops.size(), ops.toString());
     assertTrue(node.kernel.read().subsystems().get(sliceNqn("vol1", "m0")).allowedHosts().contains(CONTROLLER_HOST));
+  }
+
+  @Test
+  void an_active_controller_demoted_to_standby_reloads_its_top_device_before_removing_the_legs() throws Exception {
+    // Found on a real kernel: removing the raid1 leg while the striped top device still used it
+    // failed with "Device or resource busy"; the top must first be reloaded to its error placeholder.
+    Node node = new Node(controllerKernel("vol1"));
+    node.reconcile(Map.of("vol1", controller("vol1", AnaState.OPTIMIZED)));
+    DesiredState active = controller("vol1", AnaState.OPTIMIZED);
+    String top = Names.PREFIX + "vol1";
+    DesiredState standby = new DesiredState("vol1", 2,
+        List.of(new DmDevice(top, List.of(line(253952, "error", "")))),
+        active.subsystems(),
+        List.of(new DesiredState.NvmetPort(2, "tcp", "ipv4", "10.0.0.9", 4430, Map.of(2, AnaState.INACCESSIBLE),
+            List.of(volumeNqn("vol1")))),
+        List.of());
+
+    List<KernelOp> ops = node.reconcile(Map.of("vol1", standby));
+
+    int reload = indexOf(ops, o -> o instanceof KernelOp.DmReload r && r.name().equals(top));
+    int resume = indexOf(ops, o -> o instanceof KernelOp.DmResume r && r.name().equals(top));
+    int legGone = indexOf(ops, o -> o instanceof KernelOp.DmRemove r && r.name().equals(top + "-leg0"));
+    int metaGone = indexOf(ops, o -> o instanceof KernelOp.DmRemove r && r.name().equals(top + "-m0-meta"));
+    int disconnect = indexOf(ops, o -> o instanceof KernelOp.Disconnect);
+    assertTrue(reload < resume && resume < legGone && legGone < metaGone && metaGone < disconnect, ops.toString());
+    assertEquals(Set.of(top), node.kernel.read().dmDevices().keySet());
+    assertEquals(List.of(), node.reconcile(Map.of("vol1", standby)));
   }
 
   @Test

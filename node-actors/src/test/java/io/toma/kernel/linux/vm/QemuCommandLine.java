@@ -1,6 +1,7 @@
 package io.toma.kernel.linux.vm;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -8,8 +9,9 @@ import java.util.List;
  *
  * <p>Always TCG ({@code -enable-kvm} hangs at "Booting from ROM" on these machines). Networking is
  * qemu's user mode with {@code restrict=on}: the guest reaches nothing outside, and the only way in
- * is the command channel forwarded from 127.0.0.1 on the host. All NVMe-oF traffic stays on the
- * guest's own loopback.
+ * is the command channel forwarded from 127.0.0.1 on the host. NVMe-oF traffic stays on the
+ * guest's own loopback, or on point-to-point links to other test VMs ({@link VmLink}) when a
+ * scenario needs nodes in separate kernels.
  */
 final class QemuCommandLine {
 
@@ -27,7 +29,7 @@ final class QemuCommandLine {
         "toma.disk_mb=" + options.diskSizeMb(),
         "toma.port=" + GUEST_PORT,
         "toma.idle=" + options.idlePowerOff().toSeconds());
-    return List.of(
+    List<String> argv = new ArrayList<>(List.of(
         qemu.toString(),
         "-accel", "tcg",
         "-cpu", "max",
@@ -42,6 +44,13 @@ final class QemuCommandLine {
         "-append", kernelArgs,
         "-netdev", "user,id=channel,restrict=on,hostfwd=tcp:127.0.0.1:" + hostPort + "-:" + GUEST_PORT,
         // romfile= : no PXE option ROM needed (and none is looked for) with a direct kernel boot.
-        "-device", "virtio-net-pci,netdev=channel,romfile=");
+        "-device", "virtio-net-pci,netdev=channel,romfile="));
+    // Links to other VMs come after the channel NIC, so the channel stays eth0 in the guest.
+    for (int i = 0; i < options.links().size(); i++) {
+      VmLink link = options.links().get(i);
+      argv.addAll(List.of("-netdev", link.netdev("link" + i),
+          "-device", "virtio-net-pci,netdev=link" + i + ",mac=" + link.mac() + ",romfile="));
+    }
+    return List.copyOf(argv);
   }
 }

@@ -57,4 +57,14 @@ class QemuCommandLineTest {
     assertTrue(valueAfter(argv, "-append").contains("panic=-1"));
     assertFalse(argv.contains("-nographic"), "stdio must not carry a console or monitor");
   }
+
+  @Test
+  void linksToOtherVmsAreExtraNicsOverLoopbackUdpAfterTheChannel() {
+    VmLink link = new VmLink(41001, 41002, "52:54:00:00:01:02");
+    List<String> argv = commandLine(QemuVm.Options.defaults().withLinks(List.of(link)));
+    assertEquals("user,id=channel,restrict=on,hostfwd=tcp:127.0.0.1:40123-:5555", valueAfter(argv, "-netdev"),
+        "the channel must stay the first NIC (eth0)");
+    assertTrue(argv.contains("socket,id=link0,udp=127.0.0.1:41002,localaddr=127.0.0.1:41001"), argv.toString());
+    assertTrue(argv.contains("virtio-net-pci,netdev=link0,mac=52:54:00:00:01:02,romfile="), argv.toString());
+  }
 }

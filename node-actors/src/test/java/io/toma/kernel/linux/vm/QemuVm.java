@@ -52,7 +52,8 @@ public final class QemuVm implements AutoCloseable {
       Duration bootTimeout,
       Duration execTimeout,
       int consoleLogLevel,
-      Duration idlePowerOff) {
+      Duration idlePowerOff,
+      List<VmLink> links) {
 
     public Options {
       if (disks < 0 || disks > 64) {
@@ -67,6 +68,7 @@ public final class QemuVm implements AutoCloseable {
       if (idlePowerOff.compareTo(execTimeout) <= 0) {
         throw new IllegalArgumentException("idlePowerOff must outlast execTimeout");
       }
+      links = List.copyOf(links);
     }
 
     /**
@@ -75,33 +77,41 @@ public final class QemuVm implements AutoCloseable {
      */
     public static Options defaults() {
       return new Options(2, 128, OptionalInt.empty(), 2, Duration.ofMinutes(2), Duration.ofMinutes(2), 5,
-          Duration.ofMinutes(10));
+          Duration.ofMinutes(10), List.of());
     }
 
     public Options withDisks(int count, int sizeMb) {
-      return new Options(count, sizeMb, memoryOverrideMb, cpus, bootTimeout, execTimeout, consoleLogLevel, idlePowerOff);
+      return new Options(count, sizeMb, memoryOverrideMb, cpus, bootTimeout, execTimeout, consoleLogLevel, idlePowerOff, links);
     }
 
     public Options withMemoryMb(int memoryMb) {
-      return new Options(disks, diskSizeMb, OptionalInt.of(memoryMb), cpus, bootTimeout, execTimeout, consoleLogLevel, idlePowerOff);
+      return new Options(disks, diskSizeMb, OptionalInt.of(memoryMb), cpus, bootTimeout, execTimeout, consoleLogLevel, idlePowerOff, links);
     }
 
     public Options withCpus(int count) {
-      return new Options(disks, diskSizeMb, memoryOverrideMb, count, bootTimeout, execTimeout, consoleLogLevel, idlePowerOff);
+      return new Options(disks, diskSizeMb, memoryOverrideMb, count, bootTimeout, execTimeout, consoleLogLevel, idlePowerOff, links);
     }
 
     public Options withExecTimeout(Duration timeout) {
       // The guest must not power off under a long script: keep the idle limit beyond it.
       Duration idle = idlePowerOff.compareTo(timeout) > 0 ? idlePowerOff : timeout.plusMinutes(5);
-      return new Options(disks, diskSizeMb, memoryOverrideMb, cpus, bootTimeout, timeout, consoleLogLevel, idle);
+      return new Options(disks, diskSizeMb, memoryOverrideMb, cpus, bootTimeout, timeout, consoleLogLevel, idle, links);
     }
 
     public Options withBootTimeout(Duration timeout) {
-      return new Options(disks, diskSizeMb, memoryOverrideMb, cpus, timeout, execTimeout, consoleLogLevel, idlePowerOff);
+      return new Options(disks, diskSizeMb, memoryOverrideMb, cpus, timeout, execTimeout, consoleLogLevel, idlePowerOff, links);
     }
 
     public Options withIdlePowerOff(Duration idle) {
-      return new Options(disks, diskSizeMb, memoryOverrideMb, cpus, bootTimeout, execTimeout, consoleLogLevel, idle);
+      return new Options(disks, diskSizeMb, memoryOverrideMb, cpus, bootTimeout, execTimeout, consoleLogLevel, idle, links);
+    }
+
+    /**
+     * Extra network links to other VMs (point-to-point Ethernet carried over UDP on the host's
+     * loopback), for scenarios where nodes must live in different kernels.
+     */
+    public Options withLinks(List<VmLink> links) {
+      return new Options(disks, diskSizeMb, memoryOverrideMb, cpus, bootTimeout, execTimeout, consoleLogLevel, idlePowerOff, links);
     }
 
     /** Guest RAM: the override, else 512 MiB for the kernel and tools plus room for every disk full. */

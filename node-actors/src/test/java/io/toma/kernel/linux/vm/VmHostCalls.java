@@ -57,6 +57,11 @@ public final class VmHostCalls {
     return vm.run("ls -1A " + quote(dir)).stdout().lines().toList();
   }
 
+  /** Names in {@code dir}, or none when it does not exist or is not a directory. */
+  public List<String> listIfDirectory(String dir) {
+    return vm.run("if [ -d " + quote(dir) + " ]; then ls -1A " + quote(dir) + "; fi").stdout().lines().toList();
+  }
+
   /** True for anything at {@code path}, a dangling symlink included. */
   public boolean exists(String path) {
     VmResult r = vm.exec("if [ -e " + quote(path) + " ] || [ -L " + quote(path) + " ]; then echo yes; else echo no; fi");
