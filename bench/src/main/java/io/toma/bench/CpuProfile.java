@@ -78,8 +78,10 @@ public final class CpuProfile implements AutoCloseable {
       java.util.Set<String> seen = new java.util.HashSet<>();
       for (RecordedFrame f : frames) {
         String type = f.getMethod().getType().getName();
-        if (type.startsWith("io.toma.") && !type.startsWith("io.toma.bench.")) {
-          String m = type.substring(type.lastIndexOf('.') + 1) + "." + f.getMethod().getName();
+        String simple = type.substring(type.lastIndexOf('.') + 1);
+        // Lambda classes show up with numeric names: the enclosing lambda$ method says more.
+        if (type.startsWith("io.toma.") && !type.startsWith("io.toma.bench.") && !Character.isDigit(simple.charAt(0))) {
+          String m = simple + "." + f.getMethod().getName();
           if (seen.add(m)) {
             tomaInclusive.merge(m, 1, Integer::sum);
           }
