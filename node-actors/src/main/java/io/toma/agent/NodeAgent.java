@@ -398,10 +398,17 @@ public final class NodeAgent extends AbstractBehavior<Object> {
     }
     Set<ActorRef<Report>> now = Set.copyOf(listing.getServiceInstances(AgentProtocol.REPORTS));
     if (!now.equals(sinks)) {
+      Set<ActorRef<Report>> fresh = new java.util.HashSet<>(now);
+      fresh.removeAll(sinks);
       sinks = now;
       NodeRegistered registered = new NodeRegistered(settings.nodeId(), settings.roles(), settings.zone(),
           settings.rack(), settings.fabricAddress(), settings.hostNqn(), disks, getContext().getSelf().narrow());
       sinks.forEach(s -> s.tell(registered));
+      // A sink seen for the first time may have missed what was applied before it was known (the
+      // startup reconcile can finish before the receptionist's first listing arrives, and a
+      // restarted manager has lost nothing but needs to hear it): tell it every held revision.
+      List<Report> held = heldRevisions();
+      fresh.forEach(sink -> held.forEach(sink::tell));
     }
     return this;
   }
@@ -585,6 +592,19 @@ public final class NodeAgent extends AbstractBehavior<Object> {
   private Map<String, DesiredState> held() {
     Map<String, DesiredState> out = new TreeMap<>();
     volumes.values().forEach(v -> v.desired().ifPresent(d -> out.put(v.volumeId(), d)));
+    return out;
+  }
+
+  /** What this node holds applied now, as the reports that said so. */
+  private List<Report> heldRevisions() {
+    List<Report> out = new ArrayList<>();
+    appliedRevision.forEach((volume, revision) -> {
+      StoredVolume v = volumes.get(volume);
+      if (v != null && v.revision() == revision && !lastError.containsKey(volume)) {
+        out.add(v.desired().isEmpty() ? new Removed(settings.nodeId(), volume, revision)
+            : new Applied(settings.nodeId(), volume, revision));
+      }
+    });
     return out;
   }
 

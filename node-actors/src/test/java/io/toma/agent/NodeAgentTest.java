@@ -192,6 +192,20 @@ class NodeAgentTest {
   }
 
   @Test
+  void a_report_sink_that_appears_after_an_apply_still_hears_the_revision_the_node_holds() {
+    FakeKernel kernel = new FakeKernel(DISKS);
+    ActorRef<AgentProtocol.Command> agent = agent(kernel);
+    assertEquals(new Applied("node-1", "vol1", 3), apply(agent, "vol1", 3, diskNode("vol1", 1000)));
+    // a manager that starts (or restarts) now registers its sink: it must learn what is applied
+    TestProbe<Report> late = testKit.createTestProbe(Report.class);
+    testKit.system().receptionist().tell(Receptionist.register(AgentProtocol.REPORTS, late.ref()));
+    List<Report> got = late.fishForMessage(WAIT, "the held revision",
+        m -> m.equals(new Applied("node-1", "vol1", 3)) ? FishingOutcomes.complete()
+            : m instanceof NodeRegistered ? FishingOutcomes.continueAndCollect() : FishingOutcomes.continueAndIgnore());
+    assertTrue(got.stream().anyMatch(NodeRegistered.class::isInstance), "the late sink also hears who the node is: " + got);
+  }
+
+  @Test
   void a_removed_volume_leaves_the_kernel_and_a_late_older_apply_does_not_bring_it_back() {
     FakeKernel kernel = new FakeKernel(DISKS);
     ActorRef<AgentProtocol.Command> agent = agent(kernel);

@@ -21,6 +21,7 @@ final class KryoFactory {
     kryo.setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
     // List.of, Set.of, Map.of and Stream.toList() have no public class Kryo could instantiate.
     ImmutableCollectionsSerializers.addDefaultSerializers(kryo);
+    KryoUnmodifiableSerializers.addDefaultSerializers(kryo);
     kryo.addDefaultSerializer(
         org.apache.pekko.actor.typed.ActorRef.class, new KryoActorRefSerializers.Typed(system));
     kryo.addDefaultSerializer(

@@ -88,6 +88,27 @@ class SerializationRoundTripTest {
         new Forget("vol-2", Optional.of("deleted")), true);
   }
 
+  record Ports(java.util.Map<Integer, String> byId, java.util.Set<String> hosts, java.util.List<String> names)
+      implements KryoSerializable {}
+
+  @Test
+  void kryoReadsUnmodifiableWrappersAndKeepsTheirIterationOrder() {
+    // DesiredState and KernelState hold Collections.unmodifiable* views over sorted copies; an Apply
+    // carrying them must cross the cluster, and the receiver must iterate in the sender's order.
+    java.util.Map<Integer, String> byId = new java.util.TreeMap<>(Map.of(3, "c", 1, "a", 2, "b"));
+    java.util.Set<String> hosts = new java.util.TreeSet<>(Set.of("h2", "h1", "h3"));
+    Ports ports = new Ports(
+        java.util.Collections.unmodifiableMap(byId),
+        java.util.Collections.unmodifiableSet(hosts),
+        java.util.Collections.unmodifiableList(new java.util.ArrayList<>(List.of("x", "y"))));
+    SerializationTestKit serialization = new SerializationTestKit(testKit.system());
+    Ports copy = serialization.verifySerialization(ports, true);
+    assertEquals(List.of(1, 2, 3), new java.util.ArrayList<>(copy.byId().keySet()));
+    assertEquals(List.of("h1", "h2", "h3"), new java.util.ArrayList<>(copy.hosts()));
+    org.junit.jupiter.api.Assertions.assertThrows(
+        UnsupportedOperationException.class, () -> copy.byId().put(4, "d"));
+  }
+
   @Test
   void kryoKeepsASharedObjectShared() {
     Member shared = new Member("d1", 42);

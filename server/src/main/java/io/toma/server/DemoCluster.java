@@ -24,7 +24,10 @@ final class DemoCluster implements DemoMembers {
    * unreachable. A graceful stop runs coordinated shutdown explicitly ({@link TomaNode#stop()}).
    */
   static final String DEMO_NODE_OVERRIDES =
-      "pekko.jvm-shutdown-hooks = off\npekko.coordinated-shutdown.run-by-actor-system-terminate = off";
+      "pekko.jvm-shutdown-hooks = off\npekko.coordinated-shutdown.run-by-actor-system-terminate = off\n"
+          // Eight members' cluster and sharding start-up chatter would bury Toma's own lines;
+          // Pekko's warnings (unreachable, downed) still show.
+          + "pekko.loglevel = WARNING";
 
   private final List<NodePlan> plans;
   private final Map<String, TomaNode> running = new LinkedHashMap<>();

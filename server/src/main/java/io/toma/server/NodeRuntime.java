@@ -5,11 +5,13 @@ import io.toma.agent.NodeAgent;
 import io.toma.api.ApiAuth;
 import io.toma.api.ApiEvents;
 import io.toma.api.ApiServer;
+import io.toma.api.cluster.TopicApiEvents;
 import io.toma.api.cluster.TopologyClusterOperations;
 import io.toma.api.health.HealthRoute;
 import io.toma.config.Role;
 import io.toma.config.TomaSettings;
 import io.toma.kernel.Names;
+import io.toma.topology.TomaEvents;
 import io.toma.topology.TopologyService;
 import io.toma.topology.TopologySettings;
 import java.time.Duration;
@@ -84,8 +86,10 @@ final class NodeRuntime {
 
   /** The HTTP API a manager serves: /api/v1 over its topology manager, and the health route. */
   static Route routes(ActorSystem<?> system, NodePlan plan, NodeServices services, TopologyService topology) {
-    // The SSE stream: switch to the topology manager's TomaEvent topic here once it exists.
-    ApiEvents events = ApiEvents.none();
+    // The SSE stream: every detection, repair step and volume state change the topology manager
+    // publishes on its pub-sub topic.
+    ApiEvents events = new TopicApiEvents<>(TomaEvents.topic(system),
+        e -> TopicApiEvents.event(e.kind(), e.subject(), e.message(), e.timestampMillis()));
     Route api = ApiServer.routes(
         new TopologyClusterOperations(system, topology, AGENT_ASK_TIMEOUT),
         events,

@@ -14,31 +14,31 @@ import java.util.TreeSet;
  * out in the same order every run (the simulation replays a seed): hash-ordered sets would make
  * the order of actions differ between JVMs.
  */
-final class Canonical {
+public final class Canonical {
   private Canonical() {}
 
-  static <T extends Comparable<T>> Set<T> set(Collection<T> items) {
+  public static <T extends Comparable<T>> Set<T> set(Collection<T> items) {
     return Collections.unmodifiableSortedSet(new TreeSet<>(items));
   }
 
   @SafeVarargs
-  static <T extends Comparable<T>> Set<T> setOf(T... items) {
+  public static <T extends Comparable<T>> Set<T> setOf(T... items) {
     return set(List.of(items));
   }
 
-  static <T extends Comparable<T>> Set<T> plus(Set<T> set, T item) {
+  public static <T extends Comparable<T>> Set<T> plus(Set<T> set, T item) {
     TreeSet<T> copy = new TreeSet<>(set);
     copy.add(item);
     return Collections.unmodifiableSortedSet(copy);
   }
 
-  static <T extends Comparable<T>> Set<T> minus(Set<T> set, T item) {
+  public static <T extends Comparable<T>> Set<T> minus(Set<T> set, T item) {
     TreeSet<T> copy = new TreeSet<>(set);
     copy.remove(item);
     return Collections.unmodifiableSortedSet(copy);
   }
 
-  static <V> SortedMap<String, V> map(Map<String, V> map) {
+  public static <V> SortedMap<String, V> map(Map<String, V> map) {
     return Collections.unmodifiableSortedMap(new TreeMap<>(map));
   }
 }

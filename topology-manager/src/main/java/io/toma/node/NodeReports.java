@@ -1,6 +1,9 @@
 package io.toma.node;
 
 import io.toma.agent.AgentProtocol;
+import io.toma.healing.FaultDetector;
+import io.toma.healing.FaultRouter;
+import org.apache.pekko.actor.typed.ActorRef;
 import io.toma.agent.AgentProtocol.DiskInfo;
 import io.toma.disk.PhysicalDisk;
 import io.toma.volume.VirtualDisk;
@@ -18,7 +21,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 public final class NodeReports {
   private NodeReports() {}
 
-  public static Behavior<AgentProtocol.Report> create() {
+  public static Behavior<AgentProtocol.Report> create(ActorRef<FaultRouter.Command> faults) {
     return Behaviors.setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.register(AgentProtocol.REPORTS, ctx.getSelf()));
       ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
@@ -57,11 +60,19 @@ public final class NodeReports {
                 r.nodeId(), r.dmName(), r.health(), r.syncedSectors(), r.totalSectors()));
             return Behaviors.same();
           })
-          .onAnyMessage(r -> {
-            // Path reports drive self-healing (issue 6); logged until then.
-            ctx.getLog().debug("report not acted on yet: {}", r);
+          .onMessage(AgentProtocol.PathLost.class, r -> {
+            // a path names the peer by its fabric address; the detector speaks node ids: the
+            // address is kept as the peer until the router maps it (link losses are reported,
+            // not yet healed: see docs/failures.md)
+            faults.tell(new FaultRouter.Signal(new FaultDetector.PathLost(r.nodeId(), r.subsystemNqn(), r.peerAddress())));
             return Behaviors.same();
           })
+          .onMessage(AgentProtocol.PathRestored.class, r -> {
+            faults.tell(new FaultRouter.Signal(
+                new FaultDetector.PathRestored(r.nodeId(), r.subsystemNqn(), r.peerAddress())));
+            return Behaviors.same();
+          })
+          .onAnyMessage(r -> Behaviors.same())
           .build();
     });
   }

@@ -15,10 +15,21 @@ public record ReplicaPlacement(
     String zone,
     String fabricAddress,
     long offsetBytes,
-    long lengthBytes)
+    long lengthBytes,
+    /** 0 for a member placed at create; n for the n-th replacement of this slot (a new tag). */
+    int generation)
     implements CborSerializable {
 
+  public ReplicaPlacement(int leg, int replica, String diskId, String nodeId, String rack, String zone,
+      String fabricAddress, long offsetBytes, long lengthBytes) {
+    this(leg, replica, diskId, nodeId, rack, zone, fabricAddress, offsetBytes, lengthBytes, 0);
+  }
+
+  /**
+   * The member's name in extents, dm devices and NQNs: "l0r1", and "l0r1g2" for its second
+   * replacement, so a replacement never shares a kernel name with the member it replaces.
+   */
   public String tag() {
-    return "l" + leg + "r" + replica;
+    return "l" + leg + "r" + replica + (generation == 0 ? "" : "g" + generation);
   }
 }

@@ -1,6 +1,8 @@
 package io.toma.topology;
 
 import io.toma.capacity.CapacityView;
+import io.toma.healing.FaultRouter;
+import io.toma.healing.HealingSettings;
 import io.toma.disk.DiskObserver;
 import io.toma.disk.PhysicalDisk;
 import io.toma.node.ControllerNode;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -38,15 +41,28 @@ public final class TopologyService {
   private final ClusterSharding sharding;
   private final ActorRef<CapacityView.Command> capacity;
 
-  private TopologyService(ActorSystem<?> system, TopologySettings settings, ActorRef<CapacityView.Command> capacity) {
+  private final ActorRef<FaultRouter.Command> faults;
+
+  private TopologyService(ActorSystem<?> system, TopologySettings settings, ActorRef<CapacityView.Command> capacity,
+      ActorRef<FaultRouter.Command> faults) {
     this.system = system;
     this.settings = settings;
     this.sharding = ClusterSharding.get(system);
     this.capacity = capacity;
+    this.faults = faults;
   }
 
   /** Start the topology manager on this (manager) node and return its facade. Call once per system. */
   public static TopologyService init(ActorSystem<?> system, TopologySettings settings) {
+    return init(system, settings, HealingSettings.defaults(), true);
+  }
+
+  /**
+   * As {@link #init(ActorSystem, TopologySettings)} with healing settings; {@code followMembership}
+   * false leaves the fault router deaf to cluster events (tests feed it through {@link #faults()}).
+   */
+  public static TopologyService init(ActorSystem<?> system, TopologySettings settings, HealingSettings healing,
+      boolean followMembership) {
     ActorRef<CapacityView.Command> capacity =
         system.systemActorOf(CapacityView.create(), "toma-capacity-view", Props.empty());
     ClusterSharding sharding = ClusterSharding.get(system);
@@ -66,9 +82,55 @@ public final class TopologyService {
     PhysicalDisk.init(system, diskObserver, settings.snapshotEvery());
     ControllerNode.init(system, nodeObserver, settings.controllerSlotsPerNode(), settings.snapshotEvery());
     VolumeIndex.init(system, settings.snapshotEvery());
-    VirtualDisk.init(system, capacity, settings);
-    system.systemActorOf(NodeReports.create(), "toma-node-reports", Props.empty());
-    return new TopologyService(system, settings, capacity);
+    VirtualDisk.init(system, capacity, settings, healing);
+    ActorRef<FaultRouter.Command> faults = FaultRouter.init(system, capacity, healing, followMembership);
+    system.systemActorOf(NodeReports.create(faults), "toma-node-reports", Props.empty());
+    return new TopologyService(system, settings, capacity, faults);
+  }
+
+  /**
+   * The cluster's fault router (a singleton proxy): send it {@code new FaultRouter.Signal(...)}
+   * with {@link io.toma.healing.FaultDetector} signals (Unreachable, Downed, PathLost...).
+   */
+  public ActorRef<FaultRouter.Command> faults() {
+    return faults;
+  }
+
+  /**
+   * Drain a node: cordon it (no new placements), then every volume with a controller or a member
+   * there fails the controller over and rebuilds the members elsewhere, with the healing machinery.
+   * Answers with the node once cordoned and every affected volume was told.
+   */
+  public CompletionStage<TopologyResult<NodeView>> drain(String nodeId) {
+    return setCordoned(nodeId, true).thenCompose(cordoned -> {
+      if (!(cordoned instanceof TopologyResult.Ok<NodeView>)) {
+        return CompletableFuture.completedFuture(cordoned);
+      }
+      return volumesOn(nodeId).thenApply(volumes -> {
+        volumes.forEach(v -> sharding.entityRefFor(VirtualDisk.TYPE_KEY, v).tell(new VirtualDisk.DrainNode(nodeId)));
+        return cordoned;
+      });
+    });
+  }
+
+  /** The volumes with a controller (its ControllerNode knows) or an extent (its PhysicalDisks know) on a node. */
+  public CompletionStage<Set<String>> volumesOn(String nodeId) {
+    CompletionStage<Set<String>> hosted = sharding.entityRefFor(ControllerNode.TYPE_KEY, nodeId)
+        .<ControllerNode.NodeReply>ask(ControllerNode.Get::new, settings.askTimeout())
+        .thenApply(reply -> reply instanceof ControllerNode.NodeStatus status
+            ? (Set<String>) new TreeSet<>(status.hosted().keySet()) : new TreeSet<String>());
+    return hosted.thenCompose(controllers -> snapshot().thenCompose(s -> {
+      List<CompletableFuture<PhysicalDisk.DiskStatus>> disks = s.disks().stream()
+          .filter(d -> d.nodeId().equals(nodeId))
+          .map(d -> sharding.entityRefFor(PhysicalDisk.TYPE_KEY, d.diskId())
+              .<PhysicalDisk.DiskStatus>ask(PhysicalDisk.Get::new, settings.askTimeout()).toCompletableFuture())
+          .toList();
+      return CompletableFuture.allOf(disks.toArray(CompletableFuture[]::new)).thenApply(done -> {
+        Set<String> all = new TreeSet<>(controllers);
+        disks.forEach(d -> d.join().extents().forEach(e -> all.add(e.volumeId())));
+        return all;
+      });
+    }));
   }
 
   /** This node's capacity view (placement reads it; self-healing will too). */

@@ -54,13 +54,17 @@ public final class DesiredStateBuilder {
     List<ReplicaPlacement> members = new ArrayList<>(design.placement().replicas());
     members.sort(Comparator.comparingInt(ReplicaPlacement::leg).thenComparingInt(ReplicaPlacement::replica));
 
-    for (ReplicaPlacement member : members) {
-      addDiskSide(nodes.computeIfAbsent(member.nodeId(), NodeAccumulator::new), design, member, controllerHosts);
+    List<ReplicaPlacement> withRetired = new ArrayList<>(members);
+    withRetired.addAll(design.retired());
+    for (ReplicaPlacement member : withRetired) {
+      if (!design.deadNodes().contains(member.nodeId())) {
+        addDiskSide(nodes.computeIfAbsent(member.nodeId(), NodeAccumulator::new), design, member, controllerHosts);
+      }
     }
     for (ControllerPlacement controller : controllers) {
       NodeAccumulator node = nodes.computeIfAbsent(controller.nodeId(), NodeAccumulator::new);
       if (controller.role() == ControllerRole.ACTIVE) {
-        addActive(node, design, controller, members);
+        addActive(node, design, controller, members, withRetired);
       } else {
         addStandby(node, design, controller);
       }
@@ -88,12 +92,20 @@ public final class DesiredStateBuilder {
     node.linkToPort(DISK_PORT_ID, member.fabricAddress(), DISK_SERVICE_ID, Map.of(), nqn);
   }
 
-  private static void addActive(
-      NodeAccumulator node, VolumeDesign design, ControllerPlacement active, List<ReplicaPlacement> members) {
+  private static void addActive(NodeAccumulator node, VolumeDesign design, ControllerPlacement active,
+      List<ReplicaPlacement> members, List<ReplicaPlacement> withRetired) {
     String volume = design.volumeId();
     VolumeGeometry g = design.geometry();
     long data = g.legDataSectors();
-    for (ReplicaPlacement member : members) {
+    // Lost and retired members keep their connection and meta/data devices (what the kernel
+    // already holds costs no operation); only the raid1 tables stop using them.
+    // (Members on lost nodes are left out: a freshly promoted controller could not connect to
+    // them. For a surviving active that drops them, the agent must reload the raid1 table before
+    // removing their devices.)
+    for (ReplicaPlacement member : withRetired) {
+      if (design.deadNodes().contains(member.nodeId())) {
+        continue;
+      }
       node.connections.add(new FabricConnection(
           VolumeNames.memberNqn(volume, member.tag()), TRANSPORT, member.fabricAddress(), DISK_SERVICE_ID,
           active.hostNqn(), LEG_TIMEOUTS));
@@ -108,7 +120,8 @@ public final class DesiredStateBuilder {
       final int legIndex = leg;
       List<ReplicaPlacement> legMembers = members.stream().filter(m -> m.leg() == legIndex).toList();
       String legDm = VolumeNames.legDm(volume, leg);
-      node.dm.add(new DmDevice(legDm, List.of(legTable(volume, data, legMembers))));
+      node.dm.add(new DmDevice(legDm, List.of(legTable(volume, data, legMembers, design.missingTags(),
+          design.rebuildingTags()))));
       legDevices.add("@dm:" + legDm);
     }
     String top = VolumeNames.volumeDm(volume);
@@ -122,14 +135,38 @@ public final class DesiredStateBuilder {
    * (replicas = 1) cannot make a raid1: the leg is then a linear over that member's data.
    */
   static DmTableLine legTable(String volume, long dataSectors, List<ReplicaPlacement> legMembers) {
+    return legTable(volume, dataSectors, legMembers, java.util.Set.of(), java.util.Set.of());
+  }
+
+  /**
+   * As above, with lost members as "- -" (dm-raid's missing device; the slot keeps its place) and
+   * {@code rebuild <slot>} for each replacement not yet in sync (kernel-recipes: a new member
+   * needs it, or dm-raid refuses the table).
+   */
+  static DmTableLine legTable(String volume, long dataSectors, List<ReplicaPlacement> legMembers,
+      java.util.Set<String> missing, java.util.Set<String> rebuilding) {
     if (legMembers.size() == 1) {
       return new DmTableLine(0, dataSectors, "linear",
           "@dm:" + VolumeNames.memberDataDm(volume, legMembers.get(0).tag()) + " 0");
     }
-    StringBuilder args = new StringBuilder("raid1 3 0 region_size " + VolumeGeometry.REGION_SECTORS + " " + legMembers.size());
+    List<Integer> rebuildSlots = new ArrayList<>();
+    for (int slot = 0; slot < legMembers.size(); slot++) {
+      if (rebuilding.contains(legMembers.get(slot).tag())) {
+        rebuildSlots.add(slot);
+      }
+    }
+    StringBuilder params = new StringBuilder("0");
+    rebuildSlots.forEach(slot -> params.append(" rebuild ").append(slot));
+    params.append(" region_size ").append(VolumeGeometry.REGION_SECTORS);
+    int count = 3 + 2 * rebuildSlots.size();
+    StringBuilder args = new StringBuilder("raid1 " + count + " " + params + " " + legMembers.size());
     for (ReplicaPlacement m : legMembers) {
-      args.append(" @dm:").append(VolumeNames.memberMetaDm(volume, m.tag()))
-          .append(" @dm:").append(VolumeNames.memberDataDm(volume, m.tag()));
+      if (missing.contains(m.tag())) {
+        args.append(" - -");
+      } else {
+        args.append(" @dm:").append(VolumeNames.memberMetaDm(volume, m.tag()))
+            .append(" @dm:").append(VolumeNames.memberDataDm(volume, m.tag()));
+      }
     }
     return new DmTableLine(0, dataSectors, "raid", args.toString());
   }

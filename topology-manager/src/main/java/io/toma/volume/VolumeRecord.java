@@ -1,11 +1,16 @@
 package io.toma.volume;
 
+import io.toma.healing.Canonical;
+import io.toma.healing.Failover;
+import io.toma.healing.Rebuild;
 import io.toma.kernel.DesiredState;
+import io.toma.topology.ControllerPlacement;
 import io.toma.persistence.CborSerializable;
 import io.toma.topology.ReplicaPlacement;
 import io.toma.topology.VolumePlacement;
 import io.toma.topology.VolumeSpec;
 import io.toma.topology.VolumeState;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,7 +42,15 @@ public record VolumeRecord(
     Map<String, String> lostDisks,
     Set<String> removedNodes,
     /** While an online grow is under way: the new size (slices grown first, then the stack); else 0. */
-    long growingToBytes)
+    long growingToBytes,
+    /** The placement attempt under way while PLACING (its answers so far); empty otherwise. */
+    Optional<PlacementRound> placing,
+    /** An online grow asking its disks to grow the extents, before anything changes; empty otherwise. */
+    Optional<GrowRound> growRound,
+    /** While DELETING: release targets ("disk:<id>", "node:<id>") that confirmed. */
+    Set<String> releasesConfirmed,
+    /** Repairs under way or done: the failover and the rebuilds, as their own stage machines. */
+    Healing healing)
     implements CborSerializable {
 
   public enum Phase {
@@ -49,17 +62,110 @@ public record VolumeRecord(
 
   public VolumeRecord {
     attachments = List.copyOf(attachments);
-    desiredRevisions = Map.copyOf(desiredRevisions);
-    appliedRevisions = Map.copyOf(appliedRevisions);
-    touchedDisks = Set.copyOf(touchedDisks);
-    touchedNodes = Set.copyOf(touchedNodes);
-    lostDisks = Map.copyOf(lostDisks);
-    removedNodes = Set.copyOf(removedNodes);
+    desiredRevisions = Canonical.map(desiredRevisions);
+    appliedRevisions = Canonical.map(appliedRevisions);
+    touchedDisks = Canonical.set(touchedDisks);
+    touchedNodes = Canonical.set(touchedNodes);
+    lostDisks = Canonical.map(lostDisks);
+    removedNodes = Canonical.set(removedNodes);
+    releasesConfirmed = Canonical.set(releasesConfirmed);
   }
 
   public static VolumeRecord absent() {
     return new VolumeRecord(Phase.ABSENT, Optional.empty(), "", 0, Optional.empty(), List.of(), 0,
-        Map.of(), Map.of(), Set.of(), Set.of(), Map.of(), Set.of(), 0);
+        Map.of(), Map.of(), Set.of(), Set.of(), Map.of(), Set.of(), 0, Optional.empty(), Optional.empty(), Set.of(),
+        Healing.none());
+  }
+
+  /**
+   * The volume's repairs. {@code failover} is the latest failover (finished ones stay until the
+   * next); {@code rebuilds} one per lost member, keyed by the lost member's tag, kept when done;
+   * {@code marks} the revision a step gave the nodes ("fence", "promote", "attach:&lt;tag&gt;"), so an
+   * Applied at or above it confirms the step; {@code rebuildingTags} the replacements not yet in
+   * sync; {@code promotions} counts promotions ever requested (a restart must never add one).
+   */
+  public record Healing(
+      Optional<Failover.State> failover,
+      Map<String, Rebuild.State> rebuilds,
+      Map<String, Long> marks,
+      Set<String> rebuildingTags,
+      int promotions,
+      /** Nodes this volume was told are lost: never chosen again for its members or controllers. */
+      Set<String> lostNodes,
+      /** Replaced members whose devices stay until their replacement is in sync, by lost tag. */
+      Map<String, ReplicaPlacement> retired)
+      implements CborSerializable {
+    public Healing {
+      rebuilds = Canonical.map(rebuilds);
+      marks = Canonical.map(marks);
+      rebuildingTags = Canonical.set(rebuildingTags);
+      lostNodes = Canonical.set(lostNodes);
+      retired = Canonical.map(retired);
+    }
+
+    public static Healing none() {
+      return new Healing(Optional.empty(), Map.of(), Map.of(), Set.of(), 0, Set.of(), Map.of());
+    }
+
+    public boolean failingOver() {
+      return failover.map(f -> !f.stage().finished()).orElse(false);
+    }
+  }
+
+  /**
+   * One placement attempt and what the attempts before it learnt. {@code expected} answers are
+   * awaited (one per member, one per controller); {@code controllerOrder} lists the chosen
+   * controller nodes, active first; {@code addresses} are the fabric addresses of the snapshot the
+   * attempt was chosen from.
+   */
+  public record PlacementRound(
+      int attempt,
+      int expected,
+      List<String> controllerOrder,
+      Map<String, String> addresses,
+      Map<String, ReplicaPlacement> granted,
+      Map<String, ControllerPlacement> slots,
+      List<String> refusedThisAttempt,
+      Set<String> excludedDisks,
+      Set<String> excludedNodes,
+      List<String> refusals)
+      implements CborSerializable {
+    public PlacementRound {
+      controllerOrder = List.copyOf(controllerOrder);
+      addresses = Canonical.map(addresses);
+      granted = Canonical.map(granted);
+      slots = Canonical.map(slots);
+      refusedThisAttempt = List.copyOf(refusedThisAttempt);
+      excludedDisks = Canonical.set(excludedDisks);
+      excludedNodes = Canonical.set(excludedNodes);
+      refusals = List.copyOf(refusals);
+    }
+
+    static PlacementRound none() {
+      return new PlacementRound(0, 0, List.of(), Map.of(), Map.of(), Map.of(), List.of(), Set.of(), Set.of(), List.of());
+    }
+
+    public int answers() {
+      return granted.size() + slots.size() + refusedThisAttempt.size();
+    }
+
+    public boolean complete() {
+      return answers() >= expected;
+    }
+  }
+
+  /** An online grow waiting for every member's disk to grow its extent in place. */
+  public record GrowRound(long newSizeBytes, long extentBytes, Set<String> members, Set<String> answered,
+      List<String> refusals) implements CborSerializable {
+    public GrowRound {
+      members = Canonical.set(members);
+      answered = Canonical.set(answered);
+      refusals = List.copyOf(refusals);
+    }
+
+    public boolean complete() {
+      return answered.containsAll(members);
+    }
   }
 
   // ---- events (facts, past tense) ----
@@ -67,12 +173,53 @@ public record VolumeRecord(
   public sealed interface Event extends CborSerializable
       permits CreationStarted, CandidatesTouched, VolumePlaced, CreationAbandoned, AttachmentAdded,
           AttachmentRemoved, NodeApplied, MemberLost, DeletionStarted, NodeRemoved, VolumeDeleted,
-          GrowStarted, GrowCompleted {}
+          GrowStarted, GrowCompleted, CandidatesChosen, MemberGranted, MemberRefused, ControllerGranted,
+          ControllerRefused, GrowRequested, GrowAnswered, GrowRefused, ReleaseConfirmed, FailoverStep,
+          RebuildStep, StandbyAdded, ReplacementPlaced, NodeLostNoted {}
+
+  /** A node this volume uses was declared lost (it is never chosen again for this volume). */
+  public record NodeLostNoted(String nodeId, String reason) implements Event {}
+
+  /** One step of the volume's failover ({@link Failover}), persisted as the machine emitted it. */
+  public record FailoverStep(Failover.Event event) implements Event {}
+
+  /** One step of the rebuild of the member that had tag {@code lostTag} ({@link Rebuild}). */
+  public record RebuildStep(String lostTag, Rebuild.Event event) implements Event {}
+
+  /** A new standby controller took a slot (the last step of a failover). */
+  public record StandbyAdded(ControllerPlacement controller) implements Event {}
+
+  /**
+   * The replacement of the member that had {@code lostTag} takes its slot in the placement (with
+   * {@code rebuild <slot>} until in sync): persisted with the rebuild's ReplacementGranted.
+   */
+  public record ReplacementPlaced(String lostTag, ReplicaPlacement replacement) implements Event {}
 
   public record CreationStarted(VolumeSpec spec, String namespaceUuid) implements Event {}
 
-  /** Disks and nodes asked for extents or slots, so abandoned grants can always be released. */
+  /** Disks and nodes asked for extents or slots, so abandoned grants can always be released (older journals). */
   public record CandidatesTouched(Set<String> diskIds, Set<String> nodeIds) implements Event {}
+
+  /**
+   * A placement attempt chose its candidates and asks them: the disks and nodes are recorded as
+   * touched (so abandoned grants can always be released), and the round awaits one answer each.
+   */
+  public record CandidatesChosen(int attempt, Set<String> diskIds, List<String> controllerOrder, int expected,
+      Map<String, String> addresses) implements Event {
+    public CandidatesChosen {
+      diskIds = Canonical.set(diskIds);
+      controllerOrder = List.copyOf(controllerOrder);
+      addresses = Canonical.map(addresses);
+    }
+  }
+
+  public record MemberGranted(int attempt, ReplicaPlacement member) implements Event {}
+
+  public record MemberRefused(int attempt, String diskId, String reason) implements Event {}
+
+  public record ControllerGranted(int attempt, ControllerPlacement controller) implements Event {}
+
+  public record ControllerRefused(int attempt, String nodeId, String reason) implements Event {}
 
   public record VolumePlaced(VolumePlacement placement) implements Event {}
 
@@ -90,7 +237,23 @@ public record VolumeRecord(
 
   public record NodeRemoved(String nodeId) implements Event {}
 
+  /** A release target ("disk:<id>" or "node:<id>") gave the deleting volume's extents or slot back. */
+  public record ReleaseConfirmed(String target) implements Event {}
+
   public record VolumeDeleted() implements Event {}
+
+  /** An online grow asks every member's disk to grow the extent in place; nothing changes yet. */
+  public record GrowRequested(long newSizeBytes, long extentBytes, Set<String> members) implements Event {
+    public GrowRequested {
+      members = Canonical.set(members);
+    }
+  }
+
+  /** One member's disk answered the grow ({@code refusal} empty when it grew). */
+  public record GrowAnswered(String member, Optional<String> refusal) implements Event {}
+
+  /** Some disk could not grow in place: the grow is given up (grown extents keep unused bytes). */
+  public record GrowRefused(String reason) implements Event {}
 
   /**
    * Online grow, stage 1 (kernel-recipes "Online grow": slices first, then the raid): every
@@ -103,105 +266,353 @@ public record VolumeRecord(
 
   // ---- the state machine ----
 
+  /** A mutable copy, private to one {@link #apply}. */
+  private static final class Edit {
+    Phase phase;
+    Optional<VolumeSpec> spec;
+    String namespaceUuid;
+    long epoch;
+    Optional<VolumePlacement> placement;
+    List<String> attachments;
+    long revision;
+    Map<String, Long> desiredRevisions;
+    Map<String, Long> appliedRevisions;
+    Set<String> touchedDisks;
+    Set<String> touchedNodes;
+    Map<String, String> lostDisks;
+    Set<String> removedNodes;
+    long growingToBytes;
+    Optional<PlacementRound> placing;
+    Optional<GrowRound> growRound;
+    Set<String> releasesConfirmed;
+    Healing healing;
+
+    Edit(VolumeRecord r) {
+      phase = r.phase;
+      spec = r.spec;
+      namespaceUuid = r.namespaceUuid;
+      epoch = r.epoch;
+      placement = r.placement;
+      attachments = new ArrayList<>(r.attachments);
+      revision = r.revision;
+      desiredRevisions = new TreeMap<>(r.desiredRevisions);
+      appliedRevisions = new TreeMap<>(r.appliedRevisions);
+      touchedDisks = new TreeSet<>(r.touchedDisks);
+      touchedNodes = new TreeSet<>(r.touchedNodes);
+      lostDisks = new TreeMap<>(r.lostDisks);
+      removedNodes = new TreeSet<>(r.removedNodes);
+      growingToBytes = r.growingToBytes;
+      placing = r.placing;
+      growRound = r.growRound;
+      releasesConfirmed = new TreeSet<>(r.releasesConfirmed);
+      healing = r.healing;
+    }
+
+    VolumeRecord build() {
+      return new VolumeRecord(phase, spec, namespaceUuid, epoch, placement, attachments, revision, desiredRevisions,
+          appliedRevisions, touchedDisks, touchedNodes, lostDisks, removedNodes, growingToBytes, placing, growRound,
+          releasesConfirmed, healing);
+    }
+  }
+
   public VolumeRecord apply(Event event) {
-    if (event instanceof CreationStarted e) {
-      return new VolumeRecord(Phase.PLACING, Optional.of(e.spec()), e.namespaceUuid(), 1, Optional.empty(),
-          List.of(), 0, Map.of(), Map.of(), Set.of(), Set.of(), Map.of(), Set.of(), 0);
+    Edit e = new Edit(this);
+    if (event instanceof CreationStarted c) {
+      VolumeRecord started = absent();
+      e = new Edit(started);
+      e.phase = Phase.PLACING;
+      e.spec = Optional.of(c.spec());
+      e.namespaceUuid = c.namespaceUuid();
+      e.epoch = 1;
+      e.placing = Optional.of(PlacementRound.none());
+      return e.build();
     }
-    if (event instanceof CandidatesTouched e) {
-      Set<String> disks = new TreeSet<>(touchedDisks);
-      disks.addAll(e.diskIds());
-      Set<String> nodes = new TreeSet<>(touchedNodes);
-      nodes.addAll(e.nodeIds());
-      return new VolumeRecord(phase, spec, namespaceUuid, epoch, placement, attachments, revision,
-          desiredRevisions, appliedRevisions, disks, nodes, lostDisks, removedNodes, growingToBytes);
+    if (event instanceof CandidatesTouched c) {
+      e.touchedDisks.addAll(c.diskIds());
+      e.touchedNodes.addAll(c.nodeIds());
+      return e.build();
     }
-    if (event instanceof VolumePlaced e) {
-      VolumeRecord placed = new VolumeRecord(Phase.PLACED, spec, namespaceUuid, epoch, Optional.of(e.placement()),
-          attachments, revision, desiredRevisions, appliedRevisions, Set.of(), Set.of(), lostDisks, removedNodes, growingToBytes);
-      return placed.reconfigured(Map.of());
+    if (event instanceof CandidatesChosen c) {
+      e.touchedDisks.addAll(c.diskIds());
+      e.touchedNodes.addAll(c.controllerOrder());
+      PlacementRound before = placing.orElse(PlacementRound.none());
+      e.placing = Optional.of(new PlacementRound(c.attempt(), c.expected(), c.controllerOrder(), c.addresses(),
+          Map.of(), Map.of(), List.of(), before.excludedDisks(), before.excludedNodes(), before.refusals()));
+      return e.build();
+    }
+    if (event instanceof MemberGranted g) {
+      PlacementRound r = placing.orElseThrow();
+      Map<String, ReplicaPlacement> granted = new TreeMap<>(r.granted());
+      granted.put(g.member().tag(), g.member());
+      e.placing = Optional.of(new PlacementRound(r.attempt(), r.expected(), r.controllerOrder(), r.addresses(), granted,
+          r.slots(), r.refusedThisAttempt(), r.excludedDisks(), r.excludedNodes(), r.refusals()));
+      return e.build();
+    }
+    if (event instanceof ControllerGranted g) {
+      PlacementRound r = placing.orElseThrow();
+      Map<String, ControllerPlacement> slots = new TreeMap<>(r.slots());
+      slots.put(g.controller().nodeId(), g.controller());
+      e.placing = Optional.of(new PlacementRound(r.attempt(), r.expected(), r.controllerOrder(), r.addresses(),
+          r.granted(), slots, r.refusedThisAttempt(), r.excludedDisks(), r.excludedNodes(), r.refusals()));
+      return e.build();
+    }
+    if (event instanceof MemberRefused m) {
+      e.placing = Optional.of(refused(placing.orElseThrow(), m.diskId() + ": " + m.reason(), Optional.of(m.diskId()),
+          Optional.empty()));
+      return e.build();
+    }
+    if (event instanceof ControllerRefused m) {
+      e.placing = Optional.of(refused(placing.orElseThrow(), m.nodeId() + ": " + m.reason(), Optional.empty(),
+          Optional.of(m.nodeId())));
+      return e.build();
+    }
+    if (event instanceof VolumePlaced p) {
+      e.phase = Phase.PLACED;
+      e.placement = Optional.of(p.placement());
+      e.touchedDisks = Set.of();
+      e.touchedNodes = Set.of();
+      e.placing = Optional.empty();
+      return e.build().reconfigured(Map.of());
     }
     if (event instanceof CreationAbandoned) {
       return absent();
     }
-    if (event instanceof AttachmentAdded e) {
+    if (event instanceof AttachmentAdded a) {
       Set<String> hosts = new TreeSet<>(attachments);
-      hosts.add(e.hostNqn());
-      return withAttachments(List.copyOf(hosts)).reconfigured(desiredStates());
+      hosts.add(a.hostNqn());
+      e.attachments = List.copyOf(hosts);
+      return e.build().reconfigured(desiredStates());
     }
-    if (event instanceof AttachmentRemoved e) {
+    if (event instanceof AttachmentRemoved a) {
       Set<String> hosts = new TreeSet<>(attachments);
-      hosts.remove(e.hostNqn());
-      return withAttachments(List.copyOf(hosts)).reconfigured(desiredStates());
+      hosts.remove(a.hostNqn());
+      e.attachments = List.copyOf(hosts);
+      return e.build().reconfigured(desiredStates());
     }
-    if (event instanceof NodeApplied e) {
-      Map<String, Long> applied = new TreeMap<>(appliedRevisions);
-      applied.merge(e.nodeId(), e.revision(), Math::max);
-      return new VolumeRecord(phase, spec, namespaceUuid, epoch, placement, attachments, revision,
-          desiredRevisions, applied, touchedDisks, touchedNodes, lostDisks, removedNodes, growingToBytes);
+    if (event instanceof NodeApplied a) {
+      e.appliedRevisions.merge(a.nodeId(), a.revision(), Math::max);
+      return e.build();
     }
-    if (event instanceof MemberLost e) {
-      Map<String, String> lost = new TreeMap<>(lostDisks);
-      lost.put(e.diskId(), e.reason());
-      return new VolumeRecord(phase, spec, namespaceUuid, epoch, placement, attachments, revision,
-          desiredRevisions, appliedRevisions, touchedDisks, touchedNodes, lost, removedNodes, growingToBytes);
+    if (event instanceof MemberLost m) {
+      // Its members leave every node's desired state ("- -" in the raid1): the survivors' kernels
+      // stop waiting for it and a dead disk's slice is not asked of its node.
+      Map<String, DesiredState> before = desiredStates();
+      e.lostDisks.put(m.diskId(), m.reason());
+      return e.build().reconfigured(before);
+    }
+    if (event instanceof NodeLostNoted n) {
+      Set<String> lost = new TreeSet<>(healing.lostNodes());
+      lost.add(n.nodeId());
+      e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), healing.rebuildingTags(),
+          healing.promotions(), lost, healing.retired());
+      Map<String, DesiredState> before = desiredStates();
+      return e.build().reconfigured(before); // nothing is asked of a lost node any more
     }
     if (event instanceof DeletionStarted) {
-      return new VolumeRecord(Phase.DELETING, spec, namespaceUuid, epoch, placement, attachments, revision + 1,
-          desiredRevisions, appliedRevisions, touchedDisks, touchedNodes, lostDisks, Set.of(), growingToBytes);
+      e.phase = Phase.DELETING;
+      e.revision = revision + 1;
+      e.removedNodes = Set.of();
+      e.releasesConfirmed = Set.of();
+      return e.build();
     }
-    if (event instanceof NodeRemoved e) {
-      Set<String> removed = new TreeSet<>(removedNodes);
-      removed.add(e.nodeId());
-      return new VolumeRecord(phase, spec, namespaceUuid, epoch, placement, attachments, revision,
-          desiredRevisions, appliedRevisions, touchedDisks, touchedNodes, lostDisks, removed, growingToBytes);
+    if (event instanceof NodeRemoved r) {
+      e.removedNodes.add(r.nodeId());
+      return e.build();
+    }
+    if (event instanceof ReleaseConfirmed r) {
+      e.releasesConfirmed.add(r.target());
+      return e.build();
     }
     if (event instanceof VolumeDeleted) {
       return absent();
     }
-    if (event instanceof GrowStarted e) {
+    if (event instanceof GrowRequested g) {
+      e.growRound = Optional.of(new GrowRound(g.newSizeBytes(), g.extentBytes(), g.members(), Set.of(), List.of()));
+      return e.build();
+    }
+    if (event instanceof GrowAnswered a) {
+      GrowRound g = growRound.orElseThrow();
+      Set<String> answered = new TreeSet<>(g.answered());
+      answered.add(a.member());
+      List<String> refusals = new ArrayList<>(g.refusals());
+      a.refusal().ifPresent(why -> refusals.add(a.member() + ": " + why));
+      e.growRound = Optional.of(new GrowRound(g.newSizeBytes(), g.extentBytes(), g.members(), answered, refusals));
+      return e.build();
+    }
+    if (event instanceof GrowRefused) {
+      e.growRound = Optional.empty();
+      return e.build();
+    }
+    if (event instanceof GrowStarted g) {
       VolumePlacement p = placement.orElseThrow();
       List<ReplicaPlacement> grown = p.replicas().stream().map(r -> new ReplicaPlacement(r.leg(), r.replica(),
-          r.diskId(), r.nodeId(), r.rack(), r.zone(), r.fabricAddress(), r.offsetBytes(), e.extentBytes())).toList();
+          r.diskId(), r.nodeId(), r.rack(), r.zone(), r.fabricAddress(), r.offsetBytes(), g.extentBytes(), r.generation())).toList();
       Map<String, DesiredState> before = desiredStates();
-      return new VolumeRecord(phase, spec, namespaceUuid, epoch, Optional.of(new VolumePlacement(grown, p.controllers())),
-          attachments, revision, desiredRevisions, appliedRevisions, touchedDisks, touchedNodes, lostDisks,
-          removedNodes, e.newSizeBytes()).reconfigured(before);
+      e.placement = Optional.of(new VolumePlacement(grown, p.controllers()));
+      e.growingToBytes = g.newSizeBytes();
+      e.growRound = Optional.empty();
+      return e.build().reconfigured(before);
     }
     if (event instanceof GrowCompleted) {
       VolumeSpec s = spec.orElseThrow();
       Map<String, DesiredState> before = desiredStates();
-      return new VolumeRecord(phase, Optional.of(new VolumeSpec(s.name(), growingToBytes, s.layout())), namespaceUuid,
-          epoch, placement, attachments, revision, desiredRevisions, appliedRevisions, touchedDisks, touchedNodes,
-          lostDisks, removedNodes, 0).reconfigured(before);
+      e.spec = Optional.of(new VolumeSpec(s.name(), growingToBytes, s.layout()));
+      e.growingToBytes = 0;
+      return e.build().reconfigured(before);
+    }
+    if (event instanceof FailoverStep f) {
+      return applyFailover(e, f.event());
+    }
+    if (event instanceof RebuildStep r) {
+      return applyRebuild(e, r.lostTag(), r.event());
+    }
+    if (event instanceof StandbyAdded a) {
+      Map<String, DesiredState> before = desiredStates();
+      VolumePlacement p = placement.orElseThrow();
+      List<ControllerPlacement> controllers = new ArrayList<>(p.controllers());
+      controllers.add(a.controller());
+      e.placement = Optional.of(new VolumePlacement(p.replicas(), controllers));
+      return e.build().reconfigured(before);
+    }
+    if (event instanceof ReplacementPlaced r) {
+      Map<String, DesiredState> before = desiredStates();
+      VolumePlacement p = placement.orElseThrow();
+      List<ReplicaPlacement> members = new ArrayList<>();
+      for (ReplicaPlacement m : p.replicas()) {
+        members.add(m.tag().equals(r.lostTag()) ? r.replacement() : m);
+      }
+      e.placement = Optional.of(new VolumePlacement(members, p.controllers()));
+      Set<String> rebuilding = new TreeSet<>(healing.rebuildingTags());
+      rebuilding.add(r.replacement().tag());
+      Map<String, ReplicaPlacement> retired = new TreeMap<>(healing.retired());
+      p.replicas().stream().filter(m -> m.tag().equals(r.lostTag())).findFirst()
+          .ifPresent(old -> retired.put(r.lostTag(), old));
+      e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), rebuilding, healing.promotions(),
+          healing.lostNodes(), retired);
+      VolumeRecord next = e.build().reconfigured(before);
+      return next.marked("attach:" + r.lostTag(), next.revision());
     }
     throw new IllegalArgumentException("unknown event " + event);
   }
 
-  private VolumeRecord withAttachments(List<String> hosts) {
-    return new VolumeRecord(phase, spec, namespaceUuid, epoch, placement, hosts, revision,
-        desiredRevisions, appliedRevisions, touchedDisks, touchedNodes, lostDisks, removedNodes, growingToBytes);
+  private VolumeRecord applyFailover(Edit e, Failover.Event event) {
+    if (event instanceof Failover.Detected d) {
+      e.healing = new Healing(Optional.of(Failover.State.of(d)), healing.rebuilds(), healing.marks(),
+          healing.rebuildingTags(), healing.promotions(), healing.lostNodes(), healing.retired());
+      return e.build();
+    }
+    Failover.State next = healing.failover().orElseThrow().apply(event);
+    int promotions = healing.promotions() + (event instanceof Failover.PromotionRequested ? 1 : 0);
+    e.healing = new Healing(Optional.of(next), healing.rebuilds(), healing.marks(), healing.rebuildingTags(), promotions, healing.lostNodes(), healing.retired());
+    if (event instanceof Failover.EpochBumped b) {
+      e.epoch = b.epoch();
+      return e.build();
+    }
+    if (event instanceof Failover.FencingRequested) {
+      // The lost controller leaves the placement: every disk node's allow-lists drop its host NQN
+      // at the new epoch (the agent fences when the epoch rises); the standby stays a standby.
+      Map<String, DesiredState> before = desiredStates();
+      VolumePlacement p = placement.orElseThrow();
+      e.placement = Optional.of(new VolumePlacement(p.replicas(), p.controllers().stream()
+          .filter(c -> !c.nodeId().equals(next.failedController())).toList()));
+      VolumeRecord fenced = e.build().reconfigured(before);
+      return fenced.marked("fence", fenced.revision());
+    }
+    if (event instanceof Failover.PromotionRequested pr) {
+      Map<String, DesiredState> before = desiredStates();
+      VolumePlacement p = placement.orElseThrow();
+      e.placement = Optional.of(new VolumePlacement(p.replicas(), p.controllers().stream()
+          .map(c -> c.nodeId().equals(pr.standby())
+              ? new ControllerPlacement(c.nodeId(), io.toma.topology.ControllerRole.ACTIVE, c.fabricAddress(),
+                  c.hostNqn(), c.serviceId(), c.anaGroup(), c.cntlidMin(), c.cntlidMax())
+              : c)
+          .toList()));
+      VolumeRecord promoted = e.build().reconfigured(before);
+      return promoted.marked("promote", promoted.revision());
+    }
+    return e.build();
+  }
+
+  private VolumeRecord applyRebuild(Edit e, String lostTag, Rebuild.Event event) {
+    Map<String, Rebuild.State> rebuilds = new TreeMap<>(healing.rebuilds());
+    Rebuild.State next = event instanceof Rebuild.MemberLost m
+        ? Rebuild.State.of(m)
+        : rebuilds.get(lostTag).apply(event);
+    rebuilds.put(lostTag, next);
+    Set<String> rebuilding = new TreeSet<>(healing.rebuildingTags());
+    boolean inSyncNow = event instanceof Rebuild.InSync;
+    if (inSyncNow) {
+      // the replacement is in sync: its slot loses "rebuild" (a reload dm-raid accepts as is)
+      placement.ifPresent(p -> p.replicas().stream()
+          .filter(m -> m.leg() == next.lost().leg().leg() && m.replica() == next.lost().slot())
+          .forEach(m -> rebuilding.remove(m.tag())));
+    }
+    Map<String, ReplicaPlacement> retired = new TreeMap<>(healing.retired());
+    if (inSyncNow) {
+      retired.remove(lostTag); // the old member's devices go now that no table uses them
+    }
+    e.healing = new Healing(healing.failover(), rebuilds, healing.marks(), rebuilding, healing.promotions(),
+        healing.lostNodes(), retired);
+    if (inSyncNow) {
+      Map<String, DesiredState> before = desiredStates();
+      VolumeRecord next2 = e.build().reconfigured(before);
+      return next2.marked("detach:" + lostTag, next2.revision());
+    }
+    return e.build();
+  }
+
+  private VolumeRecord marked(String mark, long atRevision) {
+    Map<String, Long> marks = new TreeMap<>(healing.marks());
+    marks.put(mark, atRevision);
+    Edit e = new Edit(this);
+    e.healing = new Healing(healing.failover(), healing.rebuilds(), marks, healing.rebuildingTags(), healing.promotions(), healing.lostNodes(), healing.retired());
+    return e.build();
+  }
+
+  private static PlacementRound refused(PlacementRound r, String why, Optional<String> disk, Optional<String> node) {
+    List<String> refusedNow = new ArrayList<>(r.refusedThisAttempt());
+    refusedNow.add(why);
+    List<String> all = new ArrayList<>(r.refusals());
+    all.add(why);
+    Set<String> disks = new TreeSet<>(r.excludedDisks());
+    disk.ifPresent(disks::add);
+    Set<String> nodes = new TreeSet<>(r.excludedNodes());
+    node.ifPresent(nodes::add);
+    return new PlacementRound(r.attempt(), r.expected(), r.controllerOrder(), r.addresses(), r.granted(), r.slots(),
+        refusedNow, disks, nodes, all);
   }
 
   /** Bump the revision and give it to every node whose desired state differs from {@code before}. */
   private VolumeRecord reconfigured(Map<String, DesiredState> before) {
     long next = revision + 1;
     Map<String, Long> desired = new TreeMap<>(desiredRevisions);
-    desiredStates().forEach((node, state) -> {
+    Map<String, DesiredState> now = desiredStates();
+    now.forEach((node, state) -> {
       if (!state.equals(before.get(node))) {
         desired.put(node, next);
       }
     });
-    return new VolumeRecord(phase, spec, namespaceUuid, epoch, placement, attachments, next,
-        desired, appliedRevisions, touchedDisks, touchedNodes, lostDisks, removedNodes, growingToBytes);
+    // A node the volume no longer touches (a lost controller, a disk node whose members were all
+    // lost or replaced) owes nothing any more.
+    desired.keySet().retainAll(now.keySet());
+    Map<String, Long> applied = new TreeMap<>(appliedRevisions);
+    applied.keySet().retainAll(now.keySet());
+    Edit e = new Edit(this);
+    e.revision = next;
+    e.desiredRevisions = desired;
+    e.appliedRevisions = applied;
+    return e.build();
   }
 
   // ---- queries ----
 
   public VolumeDesign design() {
     VolumeSpec s = spec.orElseThrow();
+    Set<String> missing = new TreeSet<>();
+    lostMembers().forEach(m -> missing.add(m.tag()));
     return new VolumeDesign(s.name(), epoch, VolumeGeometry.of(s), s.layout().replicas(), namespaceUuid,
-        placement.orElseThrow(), attachments);
+        placement.orElseThrow(), attachments, missing, healing.rebuildingTags(),
+        List.copyOf(healing.retired().values()), healing.lostNodes());
   }
 
   /** What every node the volume touches must hold now (empty before placement). */
@@ -231,10 +642,28 @@ public record VolumeRecord(
     return switch (phase) {
       case ABSENT, PLACING -> VolumeState.PROVISIONING;
       case DELETING -> VolumeState.DELETING;
-      case PLACED -> !lostMembers().isEmpty()
+      case PLACED -> healing.failingOver() || !lostMembers().isEmpty()
           ? VolumeState.DEGRADED
+          : !activeRebuilds().isEmpty() ? VolumeState.REBUILDING
           : nodesBehind().isEmpty() ? VolumeState.ONLINE : VolumeState.PROVISIONING;
     };
+  }
+
+  /** Rebuilds started and not yet done, by lost member tag. */
+  public Map<String, Rebuild.State> activeRebuilds() {
+    Map<String, Rebuild.State> out = new TreeMap<>();
+    healing.rebuilds().forEach((tag, r) -> {
+      if (r.stage() != Rebuild.Stage.DONE && r.stage() != Rebuild.Stage.MEMBER_LOST
+          && r.stage() != Rebuild.Stage.REPLACEMENT_REQUESTED) {
+        out.put(tag, r);
+      }
+    });
+    return out;
+  }
+
+  /** The lowest sync percent of the rebuilds under way (empty when none is). */
+  public Optional<Integer> syncPercent() {
+    return activeRebuilds().values().stream().map(Rebuild.State::syncPercent).min(Integer::compare);
   }
 
   public Optional<String> reason() {
@@ -247,10 +676,20 @@ public record VolumeRecord(
   }
 
   private Optional<String> placedReason() {
+    if (healing.failingOver()) {
+      Failover.State f = healing.failover().orElseThrow();
+      return Optional.of("failing over from " + f.failedController() + " (" + f.stage().name().toLowerCase()
+          .replace('_', ' ') + ", epoch " + f.epoch() + "): " + f.cause());
+    }
     List<ReplicaPlacement> lost = lostMembers();
     if (!lost.isEmpty()) {
       return Optional.of(lost.size() + " member(s) lost: " + String.join(", ",
           lost.stream().map(m -> m.tag() + " on " + m.diskId() + " (" + lostDisks.get(m.diskId()) + ")").toList()));
+    }
+    Map<String, Rebuild.State> rebuilding = activeRebuilds();
+    if (!rebuilding.isEmpty()) {
+      return Optional.of("rebuilding " + String.join(", ", rebuilding.entrySet().stream()
+          .map(r -> r.getKey() + " (" + r.getValue().reason() + ") " + r.getValue().syncPercent() + "%").toList()));
     }
     Set<String> behind = nodesBehind();
     String growing = growingToBytes > 0 ? "growing to " + growingToBytes + " bytes; " : "";

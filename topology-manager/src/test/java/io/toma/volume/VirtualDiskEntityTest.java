@@ -67,9 +67,12 @@ class VirtualDiskEntityTest {
   void theVolumeRecoversFromASnapshotWhenItsEventsAreGone() {
     var kit = volume("vol-es2");
     kit.<VolumeReply>runCommand(r -> new VirtualDisk.Create(spec("vol-es2"), r));
-    // CreationStarted, CandidatesTouched, VolumePlaced: a snapshot every 3 events
+    // CreationStarted, CandidatesChosen, 2 MemberGranted, 2 ControllerGranted, VolumePlaced,
+    // AttachmentAdded, AttachmentRemoved: 9 events, a snapshot every 3, the last one after the 9th
+    kit.<VolumeReply>runCommand(r -> new VirtualDisk.Attach("nqn.2026-11.io.toma:host:h1", r));
+    kit.<VolumeReply>runCommand(r -> new VirtualDisk.Detach("nqn.2026-11.io.toma:host:h1", r));
     VolumeRecord placed = kit.getState();
-    kit.snapshotTestKit().orElseThrow().expectNextPersisted("VirtualDisk|vol-es2", placed);
+    assertEquals(VolumeRecord.Phase.PLACED, placed.phase());
     kit.persistenceTestKit().clearByPersistenceId("VirtualDisk|vol-es2");
     assertEquals(placed, kit.restart().state());
   }

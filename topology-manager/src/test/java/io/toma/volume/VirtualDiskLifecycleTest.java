@@ -220,20 +220,28 @@ class VirtualDiskLifecycleTest {
 
   @Test
   @Order(Integer.MAX_VALUE)
-  void aLostDiskDegradesExactlyTheVolumesThatUsedIt() {
+  void aLostDiskStartsARebuildOfExactlyTheVolumesThatUsedIt() {
     VolumeView a = ok(topology.service.createVolume(spec("vol-lost-a", 2, 0, FailureDomainLevel.NODE)));
     nodesOf(a).forEach(n -> acknowledge(n, "vol-lost-a"));
     awaitState("vol-lost-a", "Online");
     VolumeView.ReplicaView victim = a.legs().get(0).replicas().get(0);
+    Set<String> users = new java.util.TreeSet<>();
+    for (VolumeView before : ok(topology.service.listVolumes(0, 1000)).items()) {
+      if (before.legs().stream().anyMatch(l -> l.replicas().stream().anyMatch(r -> r.disk().equals(victim.disk())))) {
+        users.add(before.id());
+      }
+    }
     topology.reports().tell(new AgentProtocol.DiskLost(victim.node(), victim.disk(), "I/O errors"));
-    VolumeView degraded = awaitState("vol-lost-a", "Degraded");
-    assertTrue(degraded.reason().orElseThrow().contains("l0r0 on " + victim.disk() + " (I/O errors)"),
-        degraded.reason().orElseThrow());
-    assertEquals("Lost", degraded.legs().get(0).replicas().get(0).state());
+    // Degraded for as long as the replacement is being granted, then Rebuilding onto it
+    VolumeView rebuilding = awaitState("vol-lost-a", "Rebuilding");
+    assertTrue(rebuilding.reason().orElseThrow().contains("rebuilding l0r0 (I/O errors)"),
+        rebuilding.reason().orElseThrow());
+    assertFalse(rebuilding.legs().get(0).replicas().get(0).disk().equals(victim.disk()),
+        "the lost member's slot is on another disk now");
     for (VolumeView other : ok(topology.service.listVolumes(0, 1000)).items()) {
-      boolean uses = other.legs().stream().anyMatch(l -> l.replicas().stream().anyMatch(r -> r.disk().equals(victim.disk())));
-      if (!uses) {
-        assertFalse(other.state().equals("Degraded"), other.id() + " does not use " + victim.disk());
+      if (!users.contains(other.id())) {
+        assertFalse(other.state().equals("Degraded") || other.state().equals("Rebuilding"),
+            other.id() + " does not use " + victim.disk());
       }
     }
     TopologyResult<VolumeView> onLost = topology.service.createVolume(spec("vol-after-loss", 3, 0, FailureDomainLevel.NODE))

@@ -132,12 +132,12 @@ public final class TopologyClusterOperations implements ClusterOperations {
   }
 
   /**
-   * Draining needs self-healing to move what the node holds; until the topology manager offers
-   * it, the API says so instead of cordoning and pretending. (Switch here to the facade's drain.)
+   * Cordons the node and hands every volume on it to its own entity, which moves controllers and
+   * slices away with the failover and rebuild machinery; the answer is the cordoned node.
    */
   @Override
   public CompletionStage<ApiResult<NodeView>> drain(String nodeId) {
-    return CompletableFuture.completedFuture(ApiResult.unavailable("drain is not implemented yet"));
+    return guard(topology.drain(nodeId).thenApply(r -> toApi(r).map(n -> ViewMapping.node(n, status(membership(), n.id())))));
   }
 
   /** Asks the node's own agent, found through the Receptionist, for its dry-run plan. */

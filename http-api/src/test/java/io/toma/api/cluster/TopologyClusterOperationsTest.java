@@ -62,7 +62,11 @@ class TopologyClusterOperationsTest {
             "pekko.cluster.roles", List.of("manager", "disk", NodeIdentity.role("n1")),
             "pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on",
             "pekko.cluster.sharding.number-of-shards", 20,
-            "pekko.loglevel", "WARNING")))
+            "pekko.loglevel", "WARNING",
+            // The test's end needs no graceful leave and shard handoff, which once outlasted the
+            // test kit's 10 s shutdown on a busy machine: terminate at once.
+            "pekko.coordinated-shutdown.run-by-actor-system-terminate", "off",
+            "pekko.actor.testkit.typed.system-shutdown-default", "60s")))
         .withFallback(ConfigFactory.load());
     testKit = ActorTestKit.create("TopologyClusterOperationsTest", config);
     Cluster cluster = Cluster.get(testKit.system());
@@ -186,9 +190,10 @@ class TopologyClusterOperationsTest {
   }
 
   @Test
-  void drainSaysHonestlyThatItIsNotThereYet() {
-    ApiResult<NodeView> r = ops.drain("n1").toCompletableFuture().join();
-    assertEquals("drain is not implemented yet", assertInstanceOf(ApiResult.Unavailable.class, r).detail());
+  void drainGoesToTheTopologyManagerWhichDoesNotKnowAnUnknownNode() {
+    // Draining a real node moves its volumes (failover and rebuild, tested in topology-manager);
+    // here only the wiring: the facade answers, and an unknown node is not found.
+    assertInstanceOf(ApiResult.NotFound.class, ops.drain("n9").toCompletableFuture().join());
   }
 
   @Test

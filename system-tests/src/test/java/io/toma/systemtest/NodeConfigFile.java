@@ -1,0 +1,62 @@
+package io.toma.systemtest;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * The configuration file one test node runs with ({@code -Dconfig.file=...}): who it is, where it
+ * listens, the seeds, the shared PostgreSQL journal, and the fast failure detector.
+ */
+final class NodeConfigFile {
+  private NodeConfigFile() {}
+
+  static String render(
+      NodeSpec node, Endpoint endpoint, List<Endpoint> seeds, JournalDatabase journal, Path dataDir) {
+    return String.join(
+        "\n",
+        "toma {",
+        "  node {",
+        "    id = " + quote(node.id()),
+        "    roles = [" + node.roles().stream().map(NodeConfigFile::quote).collect(Collectors.joining(", ")) + "]",
+        "    zone = " + quote(node.zone()),
+        "    rack = " + quote(node.rack()),
+        "    fabric-address = " + quote(endpoint.host() + ":4420"),
+        "  }",
+        "  http { bind-address = " + quote(endpoint.host()) + ", port = " + endpoint.httpPort() + " }",
+        "  cluster {",
+        "    canonical-hostname = " + quote(endpoint.host()),
+        "    canonical-port = " + endpoint.clusterPort(),
+        // Every node is a seed, so a restarted first node joins the running cluster instead of
+        // founding a second one on its own.
+        "    seed-nodes = ["
+            + seeds.stream().map(s -> quote(s.clusterHostPort())).collect(Collectors.joining(", ")) + "]",
+        "  }",
+        "  journal = postgres",
+        "  jdbc {",
+        "    url = " + quote(journal.jdbcUrl()),
+        "    user = " + quote(journal.user()),
+        "    password = " + quote(journal.password()),
+        "  }",
+        "  data-dir = " + quote(dataDir.toString()),
+        "}",
+        // The fast detector of toma-cluster.conf, with a longer acceptable pause: three JVMs
+        // starting on two cores stall each other for over a second, and a false 'unreachable'
+        // there would down a healthy node before the test begins.
+        "pekko.cluster.failure-detector {",
+        "  heartbeat-interval = 200ms",
+        "  acceptable-heartbeat-pause = 2s",
+        "}",
+        "pekko.cluster.split-brain-resolver.stable-after = 3s",
+        // Work-around, to move into `toma server` itself: a node downed while its network is cut
+        // can hang for ever in actor-system-terminate (flushing remote transports to peers it
+        // cannot reach), so its process never exits and it keeps whatever it held. Exiting the
+        // JVM when downed bounds that to the phase timeout (10 s); exit code -1 (255).
+        "pekko.coordinated-shutdown.reason-overrides.\"org.apache.pekko.actor.CoordinatedShutdown$ClusterDowningReason$\".exit-jvm = on",
+        "");
+  }
+
+  private static String quote(String value) {
+    return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+}

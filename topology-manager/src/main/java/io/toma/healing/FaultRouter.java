@@ -1,0 +1,257 @@
+package io.toma.healing;
+
+import io.toma.capacity.CapacityView;
+import io.toma.disk.Extent;
+import io.toma.disk.PhysicalDisk;
+import io.toma.node.ControllerNode;
+import io.toma.persistence.CborSerializable;
+import io.toma.topology.DiskFacts;
+import io.toma.topology.TomaEvent;
+import io.toma.topology.TomaEvents;
+import io.toma.volume.VirtualDisk;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.cluster.typed.Subscribe;
+import org.slf4j.MDC;
+
+/**
+ * The shell around {@link FaultDetector}: it feeds it membership and data-plane signals and time,
+ * and routes each fault it declares to exactly the volumes it touches: a lost node's hosted
+ * controllers (its {@link ControllerNode} knows them) and the volumes with extents on its disks
+ * (each {@link PhysicalDisk} knows them; the disks are also marked lost, so placement avoids them).
+ *
+ * <p>One per cluster, as a cluster singleton on the manager role: two detectors would each declare
+ * the same loss and start the same failover twice (the volume would refuse the second, but the
+ * event stream would show two). The singleton's state is soft: after a hand-over it rebuilds its
+ * view from fresh signals, and volumes that already healed ignore a repeated loss.
+ *
+ * <p>The membership input is injectable ({@link Signal}): in a one-process test there is no member
+ * to lose, so tests send {@code Unreachable}/{@code Downed} themselves. In production it subscribes
+ * to the cluster's reachability and member events; Pekko's typed API gives the reachability seen
+ * by this node, so each event is fed as seen by every live member (the global view, conservative:
+ * the detector then needs SBR's downing, or the grace window, before it declares a node lost).
+ * Agents' PathLost/PathRestored reports (per-observer, from the data plane) arrive here too.
+ */
+public final class FaultRouter {
+  private FaultRouter() {}
+
+  public interface Command {}
+
+  /** A raw signal (membership, path watcher, raid member). Tests inject these. */
+  public record Signal(FaultDetector.Signal signal) implements Command, CborSerializable {}
+
+  private record Tick() implements Command {}
+
+  private record MemberEvent(ClusterEvent.MemberEvent event) implements Command {}
+
+  private record ReachabilityEvent(ClusterEvent.ReachabilityEvent event) implements Command {}
+
+  private record Route(FaultDetector.Fault fault, CapacityView.Snapshot snapshot) implements Command {}
+
+  /** Start (or find) the cluster's router; {@code followMembership} subscribes to cluster events. */
+  public static ActorRef<Command> init(ActorSystem<?> system, ActorRef<CapacityView.Command> capacity,
+      HealingSettings settings, boolean followMembership) {
+    return ClusterSingleton.get(system).init(SingletonActor.of(
+        create(capacity, settings, followMembership), "toma-fault-router")
+        .withSettings(ClusterSingletonSettings.create(system).withRole("manager")));
+  }
+
+  public static Behavior<Command> create(ActorRef<CapacityView.Command> capacity, HealingSettings settings,
+      boolean followMembership) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      timers.startTimerWithFixedDelay(new Tick(), Duration.ofMillis(250));
+      if (followMembership) {
+        Cluster cluster = Cluster.get(ctx.getSystem());
+        cluster.subscriptions().tell(Subscribe.create(
+            ctx.messageAdapter(ClusterEvent.MemberEvent.class, MemberEvent::new), ClusterEvent.MemberEvent.class));
+        cluster.subscriptions().tell(Subscribe.create(
+            ctx.messageAdapter(ClusterEvent.ReachabilityEvent.class, ReachabilityEvent::new),
+            ClusterEvent.ReachabilityEvent.class));
+      }
+      return new Router(ctx, capacity, settings).behavior(FaultDetector.State.empty());
+    }));
+  }
+
+  private static final class Router {
+    final ActorContext<Command> ctx;
+    final ActorRef<CapacityView.Command> capacity;
+    final HealingSettings settings;
+    final ClusterSharding sharding;
+
+    Router(ActorContext<Command> ctx, ActorRef<CapacityView.Command> capacity, HealingSettings settings) {
+      this.ctx = ctx;
+      this.capacity = capacity;
+      this.settings = settings;
+      this.sharding = ClusterSharding.get(ctx.getSystem());
+    }
+
+    Behavior<Command> behavior(FaultDetector.State state) {
+      return Behaviors.receive(Command.class)
+          .onMessage(Signal.class, s -> next(FaultDetector.apply(state, s.signal(), now(), settings)))
+          .onMessage(Tick.class, t -> next(FaultDetector.tick(state, now(), settings)))
+          .onMessage(MemberEvent.class, m -> {
+            FaultDetector.State s = state;
+            for (FaultDetector.Signal signal : Membership.signals(m.event(), state)) {
+              FaultDetector.Step step = FaultDetector.apply(s, signal, now(), settings);
+              handle(step.faults());
+              s = step.state();
+            }
+            return behavior(s);
+          })
+          .onMessage(ReachabilityEvent.class, r -> {
+            FaultDetector.State s = state;
+            for (FaultDetector.Signal signal : Membership.signals(r.event(), state)) {
+              FaultDetector.Step step = FaultDetector.apply(s, signal, now(), settings);
+              handle(step.faults());
+              s = step.state();
+            }
+            return behavior(s);
+          })
+          .onMessage(Route.class, r -> {
+            route(r.fault(), r.snapshot());
+            return Behaviors.same();
+          })
+          .build();
+    }
+
+    private long now() {
+      return System.currentTimeMillis();
+    }
+
+    private Behavior<Command> next(FaultDetector.Step step) {
+      handle(step.faults());
+      return behavior(step.state());
+    }
+
+    private void handle(List<FaultDetector.Fault> faults) {
+      for (FaultDetector.Fault fault : faults) {
+        String subject = subject(fault);
+        MDC.put("nodeId", subject);
+        ctx.getLog().warn("fault: {}; Toma routes it to the volumes it touches", fault);
+        MDC.remove("nodeId");
+        TomaEvents.publish(ctx.getSystem(), new TomaEvent(TomaEvent.FAULT_DETECTED, subject, fault.toString(), now()));
+        if (!FaultImpact.lostNodes(fault).isEmpty()) {
+          ctx.ask(CapacityView.Snapshot.class, capacity, Duration.ofSeconds(5), CapacityView.GetSnapshot::new,
+              (snapshot, failure) -> new Route(fault, snapshot != null ? snapshot
+                  : new CapacityView.Snapshot(List.of(), List.of())));
+        }
+      }
+    }
+
+    private static String subject(FaultDetector.Fault fault) {
+      if (fault instanceof FaultDetector.NodeLost n) {
+        return n.node();
+      }
+      if (fault instanceof FaultDetector.RackLost r) {
+        return r.rack();
+      }
+      if (fault instanceof FaultDetector.DiskLost d) {
+        return d.node() + "/" + d.disk();
+      }
+      if (fault instanceof FaultDetector.LinkLost l) {
+        return l.observer() + "->" + l.peer();
+      }
+      return fault.getClass().getSimpleName();
+    }
+
+    /**
+     * Each lost node: its controllers' volumes hear of it from its ControllerNode, its disks are
+     * marked lost (their PhysicalDisks tell the volumes with extents there), and those volumes get
+     * the node loss too (a fence waiting for the node gives up at once).
+     */
+    private void route(FaultDetector.Fault fault, CapacityView.Snapshot snapshot) {
+      String reason = fault instanceof FaultDetector.RackLost r ? "rack " + r.rack() + " lost"
+          : fault instanceof FaultDetector.NodeLost n ? n.reason() : fault.toString();
+      for (String node : new TreeSet<>(FaultImpact.lostNodes(fault))) {
+        sharding.entityRefFor(ControllerNode.TYPE_KEY, node).<ControllerNode.NodeReply>ask(
+            ControllerNode.Get::new, Duration.ofSeconds(10)).thenAccept(reply -> {
+              if (reply instanceof ControllerNode.NodeStatus status) {
+                tellVolumes(status.hosted().keySet(), node, reason);
+              }
+            });
+        for (DiskFacts disk : snapshot.disks()) {
+          if (!disk.nodeId().equals(node)) {
+            continue;
+          }
+          var ref = sharding.entityRefFor(PhysicalDisk.TYPE_KEY, disk.diskId());
+          ref.<PhysicalDisk.DiskStatus>ask(PhysicalDisk.Get::new, Duration.ofSeconds(10)).thenAccept(status -> {
+            Set<String> volumes = new TreeSet<>();
+            status.extents().stream().map(Extent::volumeId).forEach(volumes::add);
+            tellVolumes(volumes, node, reason);
+            ref.tell(new PhysicalDisk.MarkLost("node " + node + " lost (" + reason + ")"));
+          });
+        }
+      }
+    }
+
+    private void tellVolumes(Set<String> volumes, String node, String reason) {
+      for (String volume : volumes) {
+        sharding.entityRefFor(VirtualDisk.TYPE_KEY, volume).tell(new VirtualDisk.ReportNodeLost(node, reason));
+      }
+    }
+  }
+
+  /** Cluster events as detector signals. */
+  static final class Membership {
+    private Membership() {}
+
+    static List<FaultDetector.Signal> signals(Object event, FaultDetector.State state) {
+      if (event instanceof ClusterEvent.MemberUp up) {
+        return List.of(new FaultDetector.MemberUp(nodeId(up.member()), rack(up.member())));
+      }
+      if (event instanceof ClusterEvent.MemberDowned d) {
+        return List.of(new FaultDetector.Downed(nodeId(d.member())));
+      }
+      if (event instanceof ClusterEvent.MemberRemoved r) {
+        return List.of(new FaultDetector.Removed(nodeId(r.member())));
+      }
+      if (event instanceof ClusterEvent.UnreachableMember u) {
+        String subject = nodeId(u.member());
+        return observers(state, subject).stream()
+            .map(o -> (FaultDetector.Signal) new FaultDetector.Unreachable(o, subject)).toList();
+      }
+      if (event instanceof ClusterEvent.ReachableMember r) {
+        String subject = nodeId(r.member());
+        return observers(state, subject).stream()
+            .map(o -> (FaultDetector.Signal) new FaultDetector.Reachable(o, subject)).toList();
+      }
+      return List.of();
+    }
+
+    private static List<String> observers(FaultDetector.State state, String subject) {
+      return state.nodes().keySet().stream().filter(n -> !n.equals(subject)).toList();
+    }
+
+    /** Node ids are the members' {@code node-id:<id>} roles when they carry one, else host:port. */
+    static String nodeId(org.apache.pekko.cluster.Member member) {
+      for (String role : member.getRoles()) {
+        if (role.startsWith("node-id:")) {
+          return role.substring("node-id:".length());
+        }
+      }
+      return member.address().hostPort();
+    }
+
+    static java.util.Optional<String> rack(org.apache.pekko.cluster.Member member) {
+      for (String role : member.getRoles()) {
+        if (role.startsWith("rack:")) {
+          return java.util.Optional.of(role.substring("rack:".length()));
+        }
+      }
+      return java.util.Optional.empty();
+    }
+  }
+}

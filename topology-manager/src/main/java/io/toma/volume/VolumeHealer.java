@@ -1,0 +1,471 @@
+package io.toma.volume;
+
+import io.toma.disk.PhysicalDisk;
+import io.toma.healing.Failover;
+import io.toma.healing.Rebuild;
+import io.toma.healing.Refs.DiskRef;
+import io.toma.healing.Refs.ExtentRef;
+import io.toma.healing.Refs.LegRef;
+import io.toma.healing.Refs.MemberRef;
+import io.toma.healing.RepairScheduler;
+import io.toma.node.ControllerNode;
+import io.toma.placement.DiskPlacer;
+import io.toma.placement.MemberSlot;
+import io.toma.placement.PlacementOutcome;
+import io.toma.placement.PlacementRequest;
+import io.toma.topology.ControllerPlacement;
+import io.toma.topology.ControllerRole;
+import io.toma.topology.DiskFacts;
+import io.toma.topology.NodeFacts;
+import io.toma.topology.ReplicaPlacement;
+import io.toma.topology.TomaEvent;
+import io.toma.topology.VolumePlacement;
+import io.toma.volume.VolumeDecider.Steps;
+import io.toma.volume.VolumeRecord.Phase;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * The healing half of {@link VolumeDecider}: it maps faults and confirmations onto the
+ * {@link Failover} and {@link Rebuild} stage machines, persists what they emit (wrapped in
+ * {@link VolumeRecord.FailoverStep} / {@link VolumeRecord.RebuildStep}), and turns their actions
+ * into {@link Outbound} messages. Pure, like the decider.
+ *
+ * <p>Confirmations: a step that changed nodes' desired states records the revision it gave them
+ * ({@link VolumeRecord.Healing#marks()}); a node's Applied at or above it is the confirmation (the
+ * fence at a disk node, the promotion at the standby, the attach at the active controller).
+ */
+final class VolumeHealer {
+  private VolumeHealer() {}
+
+  // ---- faults in ----
+
+  static void onNodeLost(Steps s, String nodeId, String reason) {
+    VolumeRecord state = s.state;
+    if (state.phase() != Phase.PLACED || state.healing().lostNodes().contains(nodeId)) {
+      return;
+    }
+    VolumePlacement placement = state.placement().orElseThrow();
+    boolean uses = placement.nodes().contains(nodeId)
+        || state.healing().failover().map(f -> !f.stage().finished()
+            && (f.fencePending().contains(nodeId) || f.eligibleStandbys().contains(nodeId))).orElse(false);
+    if (!uses) {
+      return;
+    }
+    s.emit(new VolumeRecord.NodeLostNoted(nodeId, reason));
+    s.publish(TomaEvent.FAULT_DETECTED, "node " + nodeId + " lost (" + reason + ")");
+    if (state.healing().failingOver()) {
+      failover(s, new Failover.NodeUnreachable(nodeId));
+    }
+    boolean active = placement.controllers().stream()
+        .anyMatch(c -> c.nodeId().equals(nodeId) && c.role() == ControllerRole.ACTIVE);
+    if (active && !s.state.healing().failingOver()) {
+      startFailover(s, nodeId, "node " + nodeId + " lost (" + reason + ")");
+    }
+    membersLostOn(s, nodeId, "node " + nodeId + " lost (" + reason + ")");
+  }
+
+  /** Every member on {@code nodeId} is lost: mark each disk, start one rebuild per member. */
+  static void membersLostOn(Steps s, String nodeId, String reason) {
+    Set<String> disks = s.state.placement().orElseThrow().replicas().stream()
+        .filter(r -> r.nodeId().equals(nodeId)).map(ReplicaPlacement::diskId)
+        .collect(Collectors.toCollection(TreeSet::new));
+    for (String disk : disks) {
+      diskLost(s, disk, reason);
+    }
+  }
+
+  static void diskLost(Steps s, String diskId, String reason) {
+    VolumeRecord state = s.state;
+    boolean uses = state.placement().map(p -> p.replicas().stream().anyMatch(r -> r.diskId().equals(diskId)))
+        .orElse(false);
+    if (state.phase() != Phase.PLACED || !uses || state.lostDisks().containsKey(diskId)) {
+      return;
+    }
+    List<ReplicaPlacement> members = state.placement().orElseThrow().replicas().stream()
+        .filter(r -> r.diskId().equals(diskId)).toList();
+    s.emit(new VolumeRecord.MemberLost(diskId, reason));
+    s.publish(TomaEvent.FAULT_DETECTED, "member(s) " + members.stream().map(ReplicaPlacement::tag).toList()
+        + " on disk " + diskId + " lost (" + reason + ")");
+    for (ReplicaPlacement m : members) {
+      if (!s.state.healing().rebuilds().containsKey(m.tag()) && replicasPerLeg(s.state) > 1) {
+        Rebuild.Result r = Rebuild.start(memberRef(s.volumeId, m), reason, s.ctx.nowMillis());
+        rebuildSteps(s, m.tag(), r);
+      }
+    }
+    schedule(s);
+  }
+
+  // ---- failover ----
+
+  static void startFailover(Steps s, String failed, String cause) {
+    VolumeRecord state = s.state;
+    VolumePlacement p = state.placement().orElseThrow();
+    List<String> standbys = p.controllers().stream()
+        .filter(c -> c.role() == ControllerRole.STANDBY && !state.healing().lostNodes().contains(c.nodeId()))
+        .map(ControllerPlacement::nodeId).toList();
+    Set<String> diskNodes = p.replicas().stream().filter(r -> !state.lostDisks().containsKey(r.diskId()))
+        .map(ReplicaPlacement::nodeId).collect(Collectors.toCollection(TreeSet::new));
+    Failover.Result r = Failover.start(new Failover.Start(s.volumeId, failed, state.epoch(), standbys, diskNodes, cause),
+        s.ctx.nowMillis(), s.ctx.healing(), s.ctx.overrides());
+    failoverSteps(s, r);
+  }
+
+  static void failover(Steps s, Failover.Input input) {
+    Optional<Failover.State> f = s.state.healing().failover();
+    if (f.isEmpty() || f.get().stage().finished()) {
+      return;
+    }
+    failoverSteps(s, Failover.decide(f.get(), input, s.ctx.nowMillis(), s.ctx.healing(), s.ctx.overrides()));
+  }
+
+  private static void failoverSteps(Steps s, Failover.Result r) {
+    for (Failover.Event e : r.events()) {
+      s.emit(new VolumeRecord.FailoverStep(e));
+      s.publish(TomaEvent.REPAIR_STEP, "failover: " + describe(e));
+    }
+    for (Failover.Action a : r.actions()) {
+      if (a instanceof Failover.FenceOldController || a instanceof Failover.PromoteStandby) {
+        // the FencingRequested / PromotionRequested events already gave the nodes new revisions
+        continue;
+      }
+      if (a instanceof Failover.TreatSlicesAsLost t) {
+        membersLostOn(s, t.diskNode(), t.reason());
+      } else if (a instanceof Failover.PlaceNewStandby place) {
+        placeStandby(s, place.excludedNodes());
+      } else if (a instanceof Failover.ReportUnavailable u) {
+        s.publish(TomaEvent.VOLUME_STATE, "volume unavailable: " + u.reason());
+      }
+    }
+    VolumeDecider.sendPending(s);
+    if (s.state.healing().failover().map(f -> f.stage() == Failover.Stage.DONE).orElse(false)) {
+      schedule(s); // rebuilds waited for an active controller to attach to
+    }
+  }
+
+  private static String describe(Failover.Event e) {
+    String name = e.getClass().getSimpleName();
+    if (e instanceof Failover.Detected d) {
+      return name + " (" + d.cause() + ")";
+    }
+    if (e instanceof Failover.EpochBumped b) {
+      return name + " to " + b.epoch();
+    }
+    if (e instanceof Failover.FencingRequested f) {
+      return name + " at " + f.diskNodes();
+    }
+    if (e instanceof Failover.FenceConfirmed c) {
+      return name + " by " + c.node();
+    }
+    if (e instanceof Failover.FenceAbandoned a) {
+      return name + " for " + a.node() + ": " + a.reason();
+    }
+    if (e instanceof Failover.PromotionRequested p) {
+      return name + " of " + p.standby() + " at epoch " + p.epoch();
+    }
+    if (e instanceof Failover.Promoted p) {
+      return name + " " + p.standby() + " (ANA optimized)";
+    }
+    if (e instanceof Failover.Done d) {
+      return name + ": " + d.note();
+    }
+    if (e instanceof Failover.Unavailable u) {
+      return name + ": " + u.reason();
+    }
+    return name;
+  }
+
+  private static void placeStandby(Steps s, Set<String> excluded) {
+    VolumeRecord state = s.state;
+    Set<String> controllers = state.placement().orElseThrow().controllers().stream().map(ControllerPlacement::nodeId)
+        .collect(Collectors.toSet());
+    Optional<NodeFacts> node = s.ctx.capacity().nodes().stream()
+        .filter(NodeFacts::canHostControllers)
+        .filter(n -> !n.cordoned() && !excluded.contains(n.nodeId()) && !controllers.contains(n.nodeId())
+            && !state.healing().lostNodes().contains(n.nodeId()))
+        .sorted(java.util.Comparator.comparingInt(NodeFacts::hostedControllers).thenComparing(NodeFacts::nodeId))
+        .findFirst();
+    if (node.isEmpty()) {
+      failover(s, new Failover.NoStandbyPlaced("no controller node left for a standby"));
+      return;
+    }
+    s.send(new Outbound.RequestStandbySlot(node.get().nodeId()));
+  }
+
+  static void onStandbySlot(Steps s, VolumeInput.StandbySlotAnswered msg) {
+    Optional<Failover.State> f = s.state.healing().failover();
+    if (f.isEmpty() || f.get().stage() != Failover.Stage.STANDBY_PLACEMENT_REQUESTED) {
+      if (msg.reply().orElse(null) instanceof ControllerNode.SlotGranted) {
+        s.send(new Outbound.ReleaseControllerSlot(msg.nodeId(), "")); // nobody waits for it any more
+      }
+      return;
+    }
+    if (msg.reply().orElse(null) instanceof ControllerNode.SlotGranted granted) {
+      NodeFacts node = granted.node();
+      int highest = s.state.placement().orElseThrow().controllers().stream().mapToInt(ControllerPlacement::cntlidMax)
+          .max().orElse(0);
+      s.emit(new VolumeRecord.StandbyAdded(new ControllerPlacement(node.nodeId(), ControllerRole.STANDBY,
+          node.fabricAddress(), node.hostNqn(), granted.serviceId(), VolumeDecider.VOLUME_ANA_GROUP, highest + 1,
+          highest + VolumeDecider.CNTLID_BLOCK)));
+      failover(s, new Failover.StandbyPlaced(node.nodeId()));
+    } else {
+      Set<String> excluded = new TreeSet<>(f.get().fenceAbandoned());
+      excluded.add(f.get().failedController());
+      excluded.add(msg.nodeId());
+      placeStandby(s, excluded);
+    }
+  }
+
+  // ---- confirmations from agents ----
+
+  static void onApplied(Steps s, String nodeId, long revision) {
+    VolumeRecord.Healing h = s.state.healing();
+    h.failover().ifPresent(f -> {
+      if (f.stage() == Failover.Stage.FENCING_REQUESTED && f.fencePending().contains(nodeId)
+          && revision >= h.marks().getOrDefault("fence", Long.MAX_VALUE)) {
+        failover(s, new Failover.FenceAck(nodeId, f.epoch()));
+      } else if (f.stage() == Failover.Stage.PROMOTION_REQUESTED && f.promotionTarget().orElse("").equals(nodeId)
+          && revision >= h.marks().getOrDefault("promote", Long.MAX_VALUE)) {
+        failover(s, new Failover.PromotionAck(nodeId, f.epoch()));
+      }
+    });
+    String active = activeController(s.state);
+    if (!nodeId.equals(active)) {
+      return;
+    }
+    for (Map.Entry<String, Rebuild.State> r : new TreeMap<>(s.state.healing().rebuilds()).entrySet()) {
+      if (r.getValue().stage() == Rebuild.Stage.REPLACEMENT_GRANTED
+          && revision >= s.state.healing().marks().getOrDefault("attach:" + r.getKey(), Long.MAX_VALUE)) {
+        rebuild(s, r.getKey(), new Rebuild.AttachApplied(r.getValue().lost().slot()));
+      }
+      Rebuild.State now = s.state.healing().rebuilds().get(r.getKey());
+      if (now.stage() == Rebuild.Stage.IN_SYNC && !now.oldDetached()
+          && revision >= s.state.healing().marks().getOrDefault("detach:" + r.getKey(), Long.MAX_VALUE)) {
+        rebuild(s, r.getKey(), new Rebuild.OldMemberRemoved());
+      }
+    }
+  }
+
+  static void onRaidStatus(Steps s, VolumeInput.RaidStatus status) {
+    if (!status.nodeId().equals(activeController(s.state))) {
+      return;
+    }
+    for (Map.Entry<String, Rebuild.State> r : new TreeMap<>(s.state.healing().rebuilds()).entrySet()) {
+      Rebuild.State st = r.getValue();
+      if ((st.stage() != Rebuild.Stage.ATTACHED && st.stage() != Rebuild.Stage.SYNCING)
+          || !VolumeNames.legDm(s.volumeId, st.lost().leg().leg()).equals(status.dmName())
+          || st.lost().slot() >= status.health().length()) {
+        continue;
+      }
+      char c = status.health().charAt(st.lost().slot());
+      if (c == 'A') {
+        rebuild(s, r.getKey(), new Rebuild.SyncComplete());
+      } else if (c == 'a' && status.totalSectors() > 0) {
+        rebuild(s, r.getKey(), new Rebuild.SyncProgress((int) (status.syncedSectors() * 100 / status.totalSectors())));
+      }
+    }
+  }
+
+  // ---- rebuilds ----
+
+  static void rebuild(Steps s, String lostTag, Rebuild.Input input) {
+    Rebuild.State st = s.state.healing().rebuilds().get(lostTag);
+    if (st == null) {
+      return;
+    }
+    rebuildSteps(s, lostTag, Rebuild.decide(st, input, s.ctx.overrides()));
+  }
+
+  private static void rebuildSteps(Steps s, String lostTag, Rebuild.Result r) {
+    for (Rebuild.Event e : r.events()) {
+      s.emit(new VolumeRecord.RebuildStep(lostTag, e));
+      if (!(e instanceof Rebuild.Syncing)) {
+        s.publish(TomaEvent.REPAIR_STEP, "rebuild of " + lostTag + ": " + e.getClass().getSimpleName()
+            + (e instanceof Rebuild.ReplacementRefused rr ? " (" + rr.reason() + ")" : ""));
+      }
+    }
+    for (Rebuild.Action a : r.actions()) {
+      if (a instanceof Rebuild.RequestReplacement) {
+        placeReplacement(s, lostTag);
+      } else if (a instanceof Rebuild.AttachReplacement) {
+        VolumeDecider.sendPending(s); // ReplacementPlaced already gave the nodes their revisions
+      } else if (a instanceof Rebuild.ReleaseExtent rel) {
+        release(s, lostTag, rel.extent());
+      }
+    }
+  }
+
+  private static void release(Steps s, String lostTag, ExtentRef extent) {
+    Set<String> keep = s.state.placement().orElseThrow().replicas().stream()
+        .filter(m -> m.diskId().equals(extent.disk())).map(ReplicaPlacement::tag)
+        .collect(Collectors.toCollection(TreeSet::new));
+    keep.remove(extent.extent());
+    Rebuild.State st = s.state.healing().rebuilds().get(lostTag);
+    boolean old = st != null && st.lost().extent().equals(extent);
+    s.send(new Outbound.ReleaseExtents(extent.disk(), keep, old ? "rebuild:" + lostTag : ""));
+  }
+
+  static void onReleaseAnswered(Steps s, String lostTag, boolean ok) {
+    Rebuild.State st = s.state.healing().rebuilds().get(lostTag);
+    if (st != null && ok) {
+      rebuild(s, lostTag, new Rebuild.ExtentReleaseConfirmed(st.lost().extent()));
+    }
+  }
+
+  /** Start what the caps allow, least redundancy first (never during a failover: no active to attach to). */
+  static void schedule(Steps s) {
+    VolumeRecord state = s.state;
+    if (state.phase() != Phase.PLACED || state.healing().failingOver()) {
+      return;
+    }
+    VolumePlacement p = state.placement().orElseThrow();
+    List<RepairScheduler.PendingRepair> pending = new ArrayList<>();
+    List<List<DiskRef>> inFlight = new ArrayList<>();
+    Map<String, RepairScheduler.PendingRepair> byTag = new TreeMap<>();
+    for (Map.Entry<String, Rebuild.State> r : state.healing().rebuilds().entrySet()) {
+      Rebuild.State st = r.getValue();
+      int leg = st.lost().leg().leg();
+      List<ReplicaPlacement> legMembers = p.replicas().stream().filter(m -> m.leg() == leg).toList();
+      List<DiskRef> sources = legMembers.stream()
+          .filter(m -> !state.lostDisks().containsKey(m.diskId()) && !state.healing().rebuildingTags().contains(m.tag()))
+          .map(m -> new DiskRef(m.nodeId(), m.diskId())).toList();
+      if (st.pending()) {
+        RepairScheduler.PendingRepair repair = new RepairScheduler.PendingRepair(st.lost().leg(), st.lost().slot(),
+            replicasPerLeg(state), sources.size(), sources);
+        pending.add(repair);
+        byTag.put(r.getKey(), repair);
+      } else if (st.inFlight()) {
+        List<DiskRef> touches = new ArrayList<>(sources);
+        st.replacement().ifPresent(x -> touches.add(x.diskRef()));
+        inFlight.add(touches);
+      }
+    }
+    if (pending.isEmpty()) {
+      return;
+    }
+    RepairScheduler.Schedule schedule = RepairScheduler.schedule(pending, RepairScheduler.Load.of(inFlight),
+        s.ctx.healing());
+    for (RepairScheduler.PendingRepair start : schedule.start()) {
+      byTag.forEach((tag, repair) -> {
+        if (repair.equals(start)) {
+          rebuild(s, tag, new Rebuild.Begin());
+        }
+      });
+    }
+  }
+
+  private static void placeReplacement(Steps s, String lostTag) {
+    VolumeRecord state = s.state;
+    VolumePlacement p = state.placement().orElseThrow();
+    Optional<ReplicaPlacement> lost = p.replicas().stream().filter(m -> m.tag().equals(lostTag)).findFirst();
+    if (lost.isEmpty()) {
+      rebuild(s, lostTag, new Rebuild.Refused("member " + lostTag + " is no longer in the placement"));
+      return;
+    }
+    ReplicaPlacement m = lost.get();
+    var level = state.spec().orElseThrow().layout().level();
+    Set<String> survivorsDomains = p.replicas().stream()
+        .filter(o -> o.leg() == m.leg() && !o.tag().equals(lostTag) && !state.lostDisks().containsKey(o.diskId()))
+        .map(o -> level.domainOf(o.nodeId(), o.rack(), o.zone())).collect(Collectors.toCollection(TreeSet::new));
+    Set<String> excludedDisks = new TreeSet<>(state.lostDisks().keySet());
+    p.replicas().stream().filter(o -> o.leg() == m.leg()).forEach(o -> excludedDisks.add(o.diskId()));
+    Set<String> excludedNodes = new TreeSet<>(state.healing().lostNodes());
+    excludedNodes.add(m.nodeId());
+    s.ctx.capacity().nodes().stream().filter(NodeFacts::cordoned).forEach(n -> excludedNodes.add(n.nodeId()));
+    Set<String> known = s.ctx.capacity().nodes().stream().map(NodeFacts::nodeId).collect(Collectors.toSet());
+    List<DiskFacts> candidates = s.ctx.capacity().disks().stream()
+        .filter(d -> known.contains(d.nodeId()) && !state.healing().lostNodes().contains(d.nodeId())
+            && !d.nodeId().equals(m.nodeId()))
+        .toList();
+    PlacementRequest request = new PlacementRequest(s.volumeId, List.of(new MemberSlot(m.leg(), m.replica())),
+        m.lengthBytes(), replicasPerLeg(state), level, Map.of(m.leg(), survivorsDomains), excludedDisks, true);
+    PlacementOutcome outcome = DiskPlacer.greedyByFreeSpace(s.ctx.settings().spareReserveFraction())
+        .place(request, candidates, excludedNodes);
+    if (outcome instanceof PlacementOutcome.Refused refused) {
+      rebuild(s, lostTag, new Rebuild.Refused(refused.message()));
+      return;
+    }
+    DiskFacts disk = ((PlacementOutcome.Chosen) outcome).members().get(0).disk();
+    int generation = m.generation() + 1;
+    String tag = new ReplicaPlacement(m.leg(), m.replica(), disk.diskId(), disk.nodeId(), disk.rack(), disk.zone(), "",
+        0, 0, generation).tag();
+    s.send(new Outbound.RequestReplacementExtent(lostTag, disk, tag, m.lengthBytes(), generation));
+  }
+
+  static void onReplacementAnswered(Steps s, VolumeInput.ReplacementAnswered msg) {
+    Rebuild.State st = s.state.healing().rebuilds().get(msg.lostTag());
+    DiskFacts d = msg.disk();
+    if (msg.reply().orElse(null) instanceof PhysicalDisk.Granted granted) {
+      ExtentRef extent = new ExtentRef(d.nodeId(), d.diskId(), granted.extent().tag());
+      if (st == null || st.stage() != Rebuild.Stage.REPLACEMENT_REQUESTED) {
+        s.send(new Outbound.ReleaseExtents(d.diskId(), otherTags(s, d.diskId(), granted.extent().tag()), ""));
+        return;
+      }
+      ReplicaPlacement lost = s.state.placement().orElseThrow().replicas().stream()
+          .filter(m -> m.tag().equals(msg.lostTag())).findFirst().orElseThrow();
+      String address = s.ctx.capacity().nodes().stream().filter(n -> n.nodeId().equals(d.nodeId()))
+          .map(NodeFacts::fabricAddress).findFirst().orElse("");
+      ReplicaPlacement replacement = new ReplicaPlacement(lost.leg(), lost.replica(), d.diskId(), d.nodeId(), d.rack(),
+          d.zone(), address, granted.extent().offsetBytes(), granted.extent().lengthBytes(), msg.generation());
+      Rebuild.Result r = Rebuild.decide(st, new Rebuild.Granted(extent), s.ctx.overrides());
+      for (Rebuild.Event e : r.events()) {
+        s.emit(new VolumeRecord.RebuildStep(msg.lostTag(), e));
+        s.publish(TomaEvent.REPAIR_STEP, "rebuild of " + msg.lostTag() + ": " + e.getClass().getSimpleName()
+            + " on " + d.diskId());
+      }
+      s.emit(new VolumeRecord.ReplacementPlaced(msg.lostTag(), replacement));
+      VolumeDecider.sendPending(s);
+    } else if (st != null) {
+      String why = msg.reply().orElse(null) instanceof PhysicalDisk.Refused refused ? refused.reason() : "no answer";
+      rebuild(s, msg.lostTag(), new Rebuild.Refused(d.diskId() + ": " + why));
+    }
+  }
+
+  private static Set<String> otherTags(Steps s, String diskId, String tag) {
+    Set<String> keep = s.state.placement().map(p -> p.replicas().stream().filter(m -> m.diskId().equals(diskId))
+        .map(ReplicaPlacement::tag).collect(Collectors.toCollection(TreeSet::new))).orElse(new TreeSet<>());
+    keep.remove(tag);
+    return keep;
+  }
+
+  // ---- recovery and time ----
+
+  static void onRecovered(Steps s) {
+    VolumeRecord.Healing h = s.state.healing();
+    h.failover().filter(f -> !f.stage().finished()).ifPresent(f ->
+        failoverSteps(s, Failover.resume(f, s.ctx.nowMillis(), s.ctx.healing(), s.ctx.overrides())));
+    for (Map.Entry<String, Rebuild.State> r : new TreeMap<>(h.rebuilds()).entrySet()) {
+      if (r.getValue().stage() != Rebuild.Stage.DONE) {
+        rebuildSteps(s, r.getKey(), Rebuild.resume(r.getValue(), s.ctx.overrides()));
+      }
+    }
+  }
+
+  static void onTick(Steps s) {
+    failover(s, new Failover.Tick());
+    if (s.state.phase() == Phase.PLACED) {
+      schedule(s);
+    }
+  }
+
+  // ---- helpers ----
+
+  static String activeController(VolumeRecord state) {
+    return state.placement().flatMap(p -> p.controllers().stream().filter(c -> c.role() == ControllerRole.ACTIVE)
+        .map(ControllerPlacement::nodeId).findFirst()).orElse("");
+  }
+
+  private static int replicasPerLeg(VolumeRecord state) {
+    return state.spec().orElseThrow().layout().replicas();
+  }
+
+  static MemberRef memberRef(String volumeId, ReplicaPlacement m) {
+    return new MemberRef(new LegRef(volumeId, m.leg()), m.replica(), new ExtentRef(m.nodeId(), m.diskId(), m.tag()));
+  }
+}
