@@ -37,8 +37,8 @@ public final class ScaleBench {
 
   public static Report run(Mode mode, String command) {
     int planVolumes = mode.pick(500, 10_000, 100_000);
-    int heapEntities = mode.pick(30, 800, 30_000);
-    int restartVolumes = mode.pick(20, 400, 10_000);
+    int heapEntities = mode.pick(30, 800, 10_000);
+    int restartVolumes = mode.pick(20, 400, 5_000);
     Report report = new Report("Scale: heap per entity, re-plan after a rack loss, cold restart", command)
         .setting("cluster", "storage nodes in racks of 10 nodes (100 nodes, 10 racks; 20 nodes in the smoke test),"
             + " 4 x 4 TiB disks per node; one manager member");
