@@ -15,14 +15,17 @@ public final class FailoverBench {
 
   public static Report run(Mode mode, String command) {
     return new Report("Failover stall after kill -9 of the active controller's node", command)
-        .setting("status", "not measured on this branch: the pieces it drives have not landed")
-        .table(new Report.Table("what the benchmark needs", List.of("piece", "branch", "state on this branch"),
+        .setting("status", "not measured: the harness pieces landed at 00:10 UTC on 2026-11-22, too late; see docs/benchmarks.md")
+        .table(new Report.Table("what the benchmark still needs", List.of("piece", "state", "to do"),
             List.of(
-                List.of("multi-process cluster on loopback, kill -9 of a member (system-tests harness)", "mp", "not merged"),
-                List.of("server serving volumes: HTTP API wired to TopologyService, node agents with simulated kernels",
-                    "demo", "not merged"),
-                List.of("failover on node loss (fence, promote the standby, ANA optimized)", "wiring", "not merged"),
-                List.of("simulated host writing continuously, with acknowledged-write log", "simulation", "not merged"))))
+                List.of("multi-process cluster on loopback, kill -9 (system-tests TomaCluster, TomaProcess, TestPostgres)",
+                    "landed, as test sources of system-tests", "move to system-tests/src/main or a test-jar bench can use"),
+                List.of("failover fence-first with persisted stages (VolumeRecord.FailoverStep)", "landed",
+                    "expose the stage timestamps (repair view or events stream) for the detection/fencing/promotion split"),
+                List.of("a host writing continuously across processes", "missing",
+                    "the simulated kernels carry data only inside one process (SimWorld); needs a loopback block path"),
+                List.of("Pekko's default failure detector as the reference", "configuration only",
+                    "-D options through TomaProcess for a second cluster"))))
         .note("plan: 3 managers + storage nodes as processes; a host process writes a sequence number every 10 ms and"
             + " logs each acknowledgement; kill -9 the node holding the active controller, 20 times; stall = last ack"
             + " before the kill to first ack after; detection/fencing/promotion from the volume's persisted failover"
