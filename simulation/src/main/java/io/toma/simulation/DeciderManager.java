@@ -265,6 +265,10 @@ final class DeciderManager implements ManagerShell {
 
   @Override
   public int repairsDone() {
-    return 0;
+    // finished rebuilds and failovers, as the volumes' own stage machines recorded them
+    return records.values().stream().mapToInt(r -> (int) r.healing().rebuilds().values().stream()
+        .filter(b -> b.stage() == io.toma.healing.Rebuild.Stage.DONE).count()
+        + (r.healing().failover().map(f -> f.stage() == io.toma.healing.Failover.Stage.DONE).orElse(false) ? 1 : 0))
+        .sum();
   }
 }

@@ -71,13 +71,17 @@ public record Options(
         disaggregated, step, setup, faultSpacing, quietPeriod, onlineBound, overrides, manager);
   }
 
+  /** The fault kinds the production decider survives on every fixed seed (see docs/simulation.md). */
+  public static final Set<FaultKind> DECIDER_SURVIVES =
+      Set.copyOf(EnumSet.of(FaultKind.DISK_DEATH, FaultKind.SLOW_DISK, FaultKind.MANAGER_RESTART));
+
   /**
-   * Runs the production {@code VolumeDecider} as the manager. It does not repair yet, so only
-   * faults that need no repair are drawn: manager restarts and slow disks.
+   * Runs the production {@code VolumeDecider} as the manager, with the fault kinds it survives
+   * ({@link #DECIDER_SURVIVES}); {@link #withFaultKinds} after it draws others.
    */
   public Options withDecider() {
     return new Options(minNodes, maxNodes, minVolumes, maxVolumes, minFaults, maxFaults,
-        java.util.EnumSet.of(FaultKind.MANAGER_RESTART, FaultKind.SLOW_DISK), disaggregated, step, setup,
+        DECIDER_SURVIVES, disaggregated, step, setup,
         faultSpacing, quietPeriod, onlineBound, overrides, ManagerKind.DECIDER);
   }
 

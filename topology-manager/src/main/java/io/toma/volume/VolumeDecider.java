@@ -106,7 +106,7 @@ public final class VolumeDecider {
       s.log("warn", "node " + f.nodeId() + " failed to apply revision "
           + f.revision() + ": " + f.error() + "; Toma re-sends it");
     } else if (input instanceof VolumeInput.Removed r) {
-      onRemoved(s, r.nodeId());
+      onRemoved(s, r.nodeId(), r.revision());
     } else if (input instanceof VolumeInput.RaidStatus r) {
       VolumeHealer.onRaidStatus(s, r);
     } else if (input instanceof VolumeInput.MemberLost m) {
@@ -456,7 +456,14 @@ public final class VolumeDecider {
     }
   }
 
-  private static void onRemoved(Steps s, String nodeId) {
+  private static void onRemoved(Steps s, String nodeId, long revision) {
+    if (s.state.phase() == Phase.PLACED) {
+      if (s.state.draining().getOrDefault(nodeId, Long.MAX_VALUE) <= revision) {
+        s.emit(new VolumeRecord.NodeDrained(nodeId, revision));
+        VolumeHealer.onOldMemberConfirmed(s);
+      }
+      return;
+    }
     if (s.state.phase() != Phase.DELETING || !s.state.nodesNotRemoved().contains(nodeId)) {
       return;
     }
@@ -544,7 +551,8 @@ public final class VolumeDecider {
     VolumeHealer.onTick(s);
     state = s.state;
     sendPending(s);
-    boolean owed = (state.phase() == Phase.PLACED && (!state.nodesBehind().isEmpty() || state.healing().failingOver()
+    boolean owed = (state.phase() == Phase.PLACED && (!state.nodesBehind().isEmpty() || !state.nodesDraining().isEmpty()
+        || state.healing().failingOver()
         || !state.activeRebuilds().isEmpty())) || state.phase() == Phase.DELETING;
     if (owed) {
       s.send(new Outbound.StayAwake());
@@ -559,6 +567,8 @@ public final class VolumeDecider {
       for (String node : state.nodesBehind()) {
         s.send(new Outbound.ApplyToNode(node, state.desiredRevisions().get(node), desired.get(node)));
       }
+      // every node the volume left, lost ones included: one that comes back must not keep its objects
+      state.draining().forEach((node, revision) -> s.send(new Outbound.RemoveFromNode(node, revision)));
     } else if (state.phase() == Phase.DELETING) {
       for (String node : state.nodesNotRemoved()) {
         s.send(new Outbound.RemoveFromNode(node, state.revision()));

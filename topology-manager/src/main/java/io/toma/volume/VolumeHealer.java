@@ -236,20 +236,43 @@ final class VolumeHealer {
       }
     });
     String active = activeController(s.state);
-    if (!nodeId.equals(active)) {
-      return;
-    }
-    for (Map.Entry<String, Rebuild.State> r : new TreeMap<>(s.state.healing().rebuilds()).entrySet()) {
-      if (r.getValue().stage() == Rebuild.Stage.REPLACEMENT_GRANTED
-          && revision >= s.state.healing().marks().getOrDefault("attach:" + r.getKey(), Long.MAX_VALUE)) {
-        rebuild(s, r.getKey(), new Rebuild.AttachApplied(r.getValue().lost().slot()));
+    if (nodeId.equals(active)) {
+      for (Map.Entry<String, Rebuild.State> r : new TreeMap<>(s.state.healing().rebuilds()).entrySet()) {
+        if (r.getValue().stage() == Rebuild.Stage.REPLACEMENT_GRANTED
+            && revision >= s.state.healing().marks().getOrDefault("attach:" + r.getKey(), Long.MAX_VALUE)) {
+          rebuild(s, r.getKey(), new Rebuild.AttachApplied(r.getValue().lost().slot()));
+        }
       }
-      Rebuild.State now = s.state.healing().rebuilds().get(r.getKey());
-      if (now.stage() == Rebuild.Stage.IN_SYNC && !now.oldDetached()
-          && revision >= s.state.healing().marks().getOrDefault("detach:" + r.getKey(), Long.MAX_VALUE)) {
+    }
+    onOldMemberConfirmed(s);
+  }
+
+  /**
+   * An old member counts as removed (and its extent may be released) only once the active no
+   * longer uses it <em>and</em> the node that held its slice confirmed it dropped it: the node
+   * applied a state without it, or removed the volume. A node that is merely out of sight may come
+   * back still holding the slice, so until it answers the extent stays granted.
+   */
+  static void onOldMemberConfirmed(Steps s) {
+    for (Map.Entry<String, Rebuild.State> r : new TreeMap<>(s.state.healing().rebuilds()).entrySet()) {
+      Rebuild.State st = r.getValue();
+      if (st.stage() == Rebuild.Stage.IN_SYNC && !st.oldDetached() && oldMemberGone(s.state, r.getKey(), st)) {
         rebuild(s, r.getKey(), new Rebuild.OldMemberRemoved());
       }
     }
+  }
+
+  private static boolean oldMemberGone(VolumeRecord state, String lostTag, Rebuild.State st) {
+    long mark = state.healing().marks().getOrDefault("detach:" + lostTag, Long.MAX_VALUE);
+    if (state.appliedRevisions().getOrDefault(activeController(state), 0L) < mark) {
+      return false;
+    }
+    String oldNode = st.lost().extent().node();
+    if (state.desiredRevisions().containsKey(oldNode)) {
+      // its desired state no longer holds the old slice (since the loss or the detach): in sync means gone
+      return !state.nodesBehind().contains(oldNode);
+    }
+    return !state.draining().containsKey(oldNode);
   }
 
   static void onRaidStatus(Steps s, VolumeInput.RaidStatus status) {

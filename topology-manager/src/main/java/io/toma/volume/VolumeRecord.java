@@ -50,7 +50,13 @@ public record VolumeRecord(
     /** While DELETING: release targets ("disk:<id>", "node:<id>") that confirmed. */
     Set<String> releasesConfirmed,
     /** Repairs under way or done: the failover and the rebuilds, as their own stage machines. */
-    Healing healing)
+    Healing healing,
+    /**
+     * Nodes the volume no longer touches but that may still hold its objects (every member or
+     * controller there was lost, replaced or moved), with the revision their removal carries:
+     * each is sent {@code Remove} until it confirms, even after it was out of sight.
+     */
+    Map<String, Long> draining)
     implements CborSerializable {
 
   public enum Phase {
@@ -69,12 +75,13 @@ public record VolumeRecord(
     lostDisks = Canonical.map(lostDisks);
     removedNodes = Canonical.set(removedNodes);
     releasesConfirmed = Canonical.set(releasesConfirmed);
+    draining = Canonical.map(draining);
   }
 
   public static VolumeRecord absent() {
     return new VolumeRecord(Phase.ABSENT, Optional.empty(), "", 0, Optional.empty(), List.of(), 0,
         Map.of(), Map.of(), Set.of(), Set.of(), Map.of(), Set.of(), 0, Optional.empty(), Optional.empty(), Set.of(),
-        Healing.none());
+        Healing.none(), Map.of());
   }
 
   /**
@@ -175,7 +182,10 @@ public record VolumeRecord(
           AttachmentRemoved, NodeApplied, MemberLost, DeletionStarted, NodeRemoved, VolumeDeleted,
           GrowStarted, GrowCompleted, CandidatesChosen, MemberGranted, MemberRefused, ControllerGranted,
           ControllerRefused, GrowRequested, GrowAnswered, GrowRefused, ReleaseConfirmed, FailoverStep,
-          RebuildStep, StandbyAdded, ReplacementPlaced, NodeLostNoted {}
+          RebuildStep, StandbyAdded, ReplacementPlaced, NodeLostNoted, NodeDrained {}
+
+  /** A node the volume no longer touches confirmed it removed the volume's objects at {@code revision}. */
+  public record NodeDrained(String nodeId, long revision) implements Event {}
 
   /** A node this volume uses was declared lost (it is never chosen again for this volume). */
   public record NodeLostNoted(String nodeId, String reason) implements Event {}
@@ -286,6 +296,7 @@ public record VolumeRecord(
     Optional<GrowRound> growRound;
     Set<String> releasesConfirmed;
     Healing healing;
+    Map<String, Long> draining;
 
     Edit(VolumeRecord r) {
       phase = r.phase;
@@ -306,12 +317,13 @@ public record VolumeRecord(
       growRound = r.growRound;
       releasesConfirmed = new TreeSet<>(r.releasesConfirmed);
       healing = r.healing;
+      draining = new TreeMap<>(r.draining);
     }
 
     VolumeRecord build() {
       return new VolumeRecord(phase, spec, namespaceUuid, epoch, placement, attachments, revision, desiredRevisions,
           appliedRevisions, touchedDisks, touchedNodes, lostDisks, removedNodes, growingToBytes, placing, growRound,
-          releasesConfirmed, healing);
+          releasesConfirmed, healing, draining);
     }
   }
 
@@ -413,6 +425,12 @@ public record VolumeRecord(
       e.revision = revision + 1;
       e.removedNodes = Set.of();
       e.releasesConfirmed = Set.of();
+      return e.build();
+    }
+    if (event instanceof NodeDrained d) {
+      if (draining.getOrDefault(d.nodeId(), Long.MAX_VALUE) <= d.revision()) {
+        e.draining.remove(d.nodeId());
+      }
       return e.build();
     }
     if (event instanceof NodeRemoved r) {
@@ -594,10 +612,19 @@ public record VolumeRecord(
     });
     // A node the volume no longer touches (a lost controller, a disk node whose members were all
     // lost or replaced) owes nothing any more.
+    // Nobody else would ever tell it to drop them: it is sent Remove at this revision until it
+    // confirms (a lost node too, should it come back holding them).
+    Map<String, Long> drain = new TreeMap<>(draining);
+    Set<String> dropped = new TreeSet<>(before.keySet());
+    dropped.addAll(desired.keySet());
+    dropped.removeAll(now.keySet());
+    dropped.forEach(node -> drain.put(node, next));
+    drain.keySet().removeAll(now.keySet());
     desired.keySet().retainAll(now.keySet());
     Map<String, Long> applied = new TreeMap<>(appliedRevisions);
     applied.keySet().retainAll(now.keySet());
     Edit e = new Edit(this);
+    e.draining = drain;
     e.revision = next;
     e.desiredRevisions = desired;
     e.appliedRevisions = applied;
@@ -631,9 +658,20 @@ public record VolumeRecord(
     return behind;
   }
 
+  /**
+   * Nodes still asked to remove the volume's objects, lost ones aside (they may never answer; a
+   * lost node that comes back is still sent {@code Remove}).
+   */
+  public Set<String> nodesDraining() {
+    Set<String> out = new TreeSet<>(draining.keySet());
+    out.removeAll(healing.lostNodes());
+    return out;
+  }
+
   /** Nodes that still hold objects of a deleting volume. */
   public Set<String> nodesNotRemoved() {
     Set<String> pending = new TreeSet<>(placement.map(VolumePlacement::nodes).orElse(Set.of()));
+    pending.addAll(draining.keySet());
     pending.removeAll(removedNodes);
     return pending;
   }
@@ -645,16 +683,25 @@ public record VolumeRecord(
       case PLACED -> healing.failingOver() || !lostMembers().isEmpty()
           ? VolumeState.DEGRADED
           : !activeRebuilds().isEmpty() ? VolumeState.REBUILDING
-          : nodesBehind().isEmpty() ? VolumeState.ONLINE : VolumeState.PROVISIONING;
+          : nodesBehind().isEmpty() && nodesDraining().isEmpty() ? VolumeState.ONLINE
+          // a rebuild's last steps (the old member leaving the tables) are still the rebuild
+          : healing.rebuilds().values().stream().anyMatch(r -> r.stage() == Rebuild.Stage.IN_SYNC
+              || r.stage() == Rebuild.Stage.OLD_EXTENT_RELEASED) ? VolumeState.REBUILDING
+          : VolumeState.PROVISIONING;
     };
   }
 
-  /** Rebuilds started and not yet done, by lost member tag. */
+  /**
+   * Rebuilds copying data, by lost member tag. Once the replacement is in sync the copies are
+   * whole again: the old extent's release, which waits for its node to confirm it dropped the
+   * slice (maybe for good, if that node never returns), does not keep the volume Rebuilding.
+   */
   public Map<String, Rebuild.State> activeRebuilds() {
     Map<String, Rebuild.State> out = new TreeMap<>();
     healing.rebuilds().forEach((tag, r) -> {
       if (r.stage() != Rebuild.Stage.DONE && r.stage() != Rebuild.Stage.MEMBER_LOST
-          && r.stage() != Rebuild.Stage.REPLACEMENT_REQUESTED) {
+          && r.stage() != Rebuild.Stage.REPLACEMENT_REQUESTED && r.stage() != Rebuild.Stage.IN_SYNC
+          && r.stage() != Rebuild.Stage.OLD_EXTENT_RELEASED) {
         out.put(tag, r);
       }
     });
@@ -692,6 +739,9 @@ public record VolumeRecord(
           .map(r -> r.getKey() + " (" + r.getValue().reason() + ") " + r.getValue().syncPercent() + "%").toList()));
     }
     Set<String> behind = nodesBehind();
+    if (behind.isEmpty() && !nodesDraining().isEmpty()) {
+      return Optional.of("waiting for " + String.join(", ", nodesDraining()) + " to remove the volume's objects");
+    }
     String growing = growingToBytes > 0 ? "growing to " + growingToBytes + " bytes; " : "";
     return behind.isEmpty() ? Optional.empty() : Optional.of(growing
         + "waiting for " + String.join(", ", behind.stream()

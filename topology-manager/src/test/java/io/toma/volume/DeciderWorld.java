@@ -131,6 +131,12 @@ final class DeciderWorld {
         return;
       }
       apply(a);
+    } else if (out instanceof Outbound.RemoveFromNode r) {
+      if (deadNodes.contains(r.nodeId()) || silentNodes.contains(r.nodeId())) {
+        return;
+      }
+      log.add("removed " + r.nodeId() + " rev " + r.revision());
+      inbox.add(new VolumeInput.Removed(r.nodeId(), r.revision()));
     } else if (out instanceof Outbound.ReleaseExtents r) {
       if (!r.confirmTarget().isEmpty()) {
         log.add("release " + r.diskId() + " keeping " + r.keepTags());

@@ -232,4 +232,51 @@ class VolumeHealingDecisionTest {
     assertEquals(a.journal, b.journal);
     assertEquals(a.log, b.log);
   }
+
+  /** Simulation seed 1 (disk death): the dead member's node kept its slice and export as orphans. */
+  @Test
+  void a_node_the_volume_no_longer_uses_is_told_to_remove_its_objects() {
+    DeciderWorld w = onlineVolume("vol-orphan", 1, 2);
+    Set<String> before = new TreeSet<>(w.record.desiredStates().keySet());
+    ReplicaPlacement victim = w.record.placement().orElseThrow().replicas().get(0);
+    w.feed(new VolumeInput.MemberLost(victim.diskId(), "I/O errors"));
+    reportInSync(w);
+
+    Set<String> left = new TreeSet<>(before);
+    left.removeAll(w.record.desiredStates().keySet());
+    for (String node : left) {
+      assertTrue(w.log.stream().anyMatch(l -> l.startsWith("removed " + node + " rev")),
+          node + " no longer serves the volume and was told to remove it: " + w.log);
+    }
+    assertTrue(w.record.draining().isEmpty(), "every removal confirmed: " + w.record.draining());
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
+    assertEquals(w.record, w.replayed(), "the journal replays to the same state");
+  }
+
+  /**
+   * Simulation seeds 4, 6 and 14 (crash, partition): the lost member's extent was released while
+   * its node, only out of sight, still held the slice; it came back and the extent was granted
+   * again underneath it.
+   */
+  @Test
+  void a_lost_nodes_extent_is_released_only_after_that_node_confirms_it_removed_the_slice() {
+    DeciderWorld w = onlineVolume("vol-twice", 1, 3);
+    Set<String> controllers = w.record.placement().orElseThrow().controllers().stream()
+        .map(ControllerPlacement::nodeId).collect(Collectors.toSet());
+    ReplicaPlacement victim = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> !controllers.contains(m.nodeId())).findFirst().orElseThrow();
+    w.deadNodes.add(victim.nodeId());
+    w.feed(new VolumeInput.NodeLost(victim.nodeId(), "out of sight"));
+    reportInSync(w);
+    w.feed(new VolumeInput.Tick());
+    assertEquals(-1, firstIndex(w.log, "release " + victim.diskId()),
+        "the node may come back holding the slice: its extent stays granted: " + w.log);
+
+    w.deadNodes.remove(victim.nodeId());
+    w.feed(new VolumeInput.Tick());
+    int removed = firstIndex(w.log, "removed " + victim.nodeId());
+    int released = firstIndex(w.log, "release " + victim.diskId());
+    assertTrue(removed >= 0 && released > removed, "released once the node confirmed the removal: " + w.log);
+    assertEquals(w.record, w.replayed(), "the journal replays to the same state");
+  }
 }
