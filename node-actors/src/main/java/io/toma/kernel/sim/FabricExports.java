@@ -23,6 +23,29 @@ public final class FabricExports {
   /** A namespace as a host discovers it, with what the target advertises now. */
   public record ExportedNamespace(int nsid, String uuid, long sizeBytes, AnaState ana) {}
 
+  /** One entry of a discovery log page: a subsystem the host may connect to, and where. */
+  public record DiscoveryEntry(String subsystemNqn, String transport, String address, int serviceId) {}
+
+  /**
+   * nvme discover at {@code address}: every subsystem that allows {@code hostNqn}, on every
+   * listening port of that node that exports it.
+   */
+  public List<DiscoveryEntry> discover(String address, String hostNqn) {
+    List<DiscoveryEntry> entries = new ArrayList<>();
+    fabric.byAddress(address).filter(SimNode::isUp).ifPresent(node -> {
+      for (NvmetTarget.Port port : node.twin().nvmet().ports()) {
+        if (!port.listening()) {
+          continue;
+        }
+        for (String nqn : port.subsystems) {
+          node.twin().nvmet().subsystem(nqn).filter(s -> s.allowedHosts.contains(hostNqn)).ifPresent(s ->
+              entries.add(new DiscoveryEntry(nqn, port.transport, address, port.serviceId)));
+        }
+      }
+    });
+    return entries;
+  }
+
   /** The outcome of a connect from another process. */
   public sealed interface ConnectAnswer {}
 

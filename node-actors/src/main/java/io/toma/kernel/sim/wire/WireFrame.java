@@ -19,6 +19,7 @@ import java.util.Optional;
  * <pre>
  * host → target                          target → host
  * CONNECT connection (first frame)       ACCEPTED cntlid namespaces | REFUSED why (then closes)
+ * DISCOVER address host-nqn (only frame)  DISCOVERED entries (then closes): nvme discover
  * READ nsid offset length                OK data latency | ERROR why | RETRY why
  * WRITE nsid offset data                 OK - latency | ERROR why | RETRY why
  * NEXT_DATA nsid from                    NEXT offset
@@ -33,6 +34,7 @@ final class WireFrame {
   static final int WRITE = 3;
   static final int NEXT_DATA = 4;
   static final int KEEP_ALIVE = 5;
+  static final int DISCOVER = 6;
 
   static final int ACCEPTED = 10;
   static final int REFUSED = 11;
@@ -42,6 +44,7 @@ final class WireFrame {
   static final int NEXT = 15;
   static final int STATUS = 16;
   static final int LOST = 17;
+  static final int DISCOVERED = 18;
 
   /** A frame as read: its type, request id, and the stream positioned at its payload. */
   record Header(int type, int requestId) {}

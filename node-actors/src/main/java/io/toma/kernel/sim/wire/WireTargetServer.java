@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -83,6 +84,24 @@ public final class WireTargetServer implements AutoCloseable {
       DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream()));
       DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream()));
       WireFrame.Header first = WireFrame.readHeader(in);
+      if (first.type() == WireFrame.DISCOVER) {
+        String address = in.readUTF();
+        String hostNqn = in.readUTF();
+        List<FabricExports.DiscoveryEntry> entries;
+        synchronized (exports.lock()) {
+          entries = exports.discover(address, hostNqn);
+        }
+        send(out, first.requestId(), new Answer(WireFrame.DISCOVERED, o -> {
+          o.writeInt(entries.size());
+          for (FabricExports.DiscoveryEntry e : entries) {
+            o.writeUTF(e.subsystemNqn());
+            o.writeUTF(e.transport());
+            o.writeUTF(e.address());
+            o.writeInt(e.serviceId());
+          }
+        }));
+        return;
+      }
       if (first.type() != WireFrame.CONNECT) {
         return;
       }

@@ -106,6 +106,15 @@ class WireFabricTest {
   }
 
   @Test
+  void discoveryListsOnlyTheSubsystemsThatAllowTheAskingHost() throws Exception {
+    start();
+
+    assertEquals(List.of(new io.toma.kernel.sim.FabricExports.DiscoveryEntry(SUBSYSTEM, "tcp", DISK_ADDRESS, 4420)),
+        WireDiscovery.discover(server.address(), DISK_ADDRESS, HOST, 2000));
+    assertEquals(List.of(), WireDiscovery.discover(server.address(), DISK_ADDRESS, Names.NQN_PREFIX + "other", 2000));
+  }
+
+  @Test
   void aHostTheTargetDoesNotAllowIsRefusedAtConnectWithTheKernelsWords() throws Exception {
     SimHost host = start();
     target.node("d1").kernel().apply(new KernelOp.SubsystemDisallowHost(SUBSYSTEM, HOST));

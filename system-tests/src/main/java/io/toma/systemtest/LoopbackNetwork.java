@@ -12,7 +12,7 @@ import java.util.List;
  * ports rather than Toma's defaults (2551, 8080) so a demo or another test running on this machine
  * does not collide with the test cluster. A restarted node keeps its ports, as a real one would.
  */
-final class LoopbackNetwork implements NodeNetwork {
+public final class LoopbackNetwork implements NodeNetwork {
   private static final String LOOPBACK = "127.0.0.1";
   private final List<Endpoint> endpoints;
 
@@ -20,7 +20,7 @@ final class LoopbackNetwork implements NodeNetwork {
     this.endpoints = List.copyOf(endpoints);
   }
 
-  static LoopbackNetwork withNodes(int nodes) {
+  public static LoopbackNetwork withNodes(int nodes) {
     List<Integer> ports = freePorts(2 * nodes);
     List<Endpoint> endpoints = new ArrayList<>();
     for (int i = 0; i < nodes; i++) {

@@ -16,7 +16,7 @@ import java.util.Optional;
  * The volume and node calls of {@code /api/v1} the scenarios need. Auth is off on the test nodes
  * (toma.api.auth-enabled defaults to false), so no token is sent.
  */
-final class VolumeClient {
+public final class VolumeClient {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -25,7 +25,7 @@ final class VolumeClient {
    * Why the scenarios that need volumes cannot run against this server, if they cannot: the
    * server does not route the volume API yet, or no node reports a disk to place a volume on.
    */
-  Optional<String> volumesUnsupportedBecause(Endpoint node) {
+  public Optional<String> volumesUnsupportedBecause(Endpoint node) {
     HttpResponse<String> nodes = send(node, HttpRequest.newBuilder(uri(node, "/nodes")).GET());
     if (nodes.statusCode() == 404) {
       return Optional.of("the real server does not serve the volume API yet (GET /api/v1/nodes answers 404)");
@@ -45,7 +45,7 @@ final class VolumeClient {
   }
 
   /** Creates the volume (201, or 200 for the same request again) and returns it. */
-  Volume create(Endpoint node, String name, String size, int replicas) {
+  public Volume create(Endpoint node, String name, String size, int replicas) {
     String body =
         "{\"name\":\"" + name + "\",\"size\":\"" + size + "\",\"layout\":{\"legs\":1,\"replicas\":" + replicas
             + ",\"standbyControllers\":1},\"failureDomain\":\"node\"}";
@@ -62,7 +62,7 @@ final class VolumeClient {
   }
 
   /** The volume as this node's API shows it; fails the test if the API does not answer. */
-  Volume get(Endpoint node, String id) {
+  public Volume get(Endpoint node, String id) {
     HttpResponse<String> response = send(node, HttpRequest.newBuilder(uri(node, "/volumes/" + id)).GET());
     if (response.statusCode() != 200) {
       throw new AssertionError("GET volume " + id + " answered " + response.statusCode() + ": " + response.body());
@@ -71,7 +71,7 @@ final class VolumeClient {
   }
 
   /** Disk ids the node's API lists for one node. */
-  List<String> disksOf(Endpoint node, String nodeId) {
+  public List<String> disksOf(Endpoint node, String nodeId) {
     HttpResponse<String> response = send(node, HttpRequest.newBuilder(uri(node, "/nodes")).GET());
     JsonNode body = read(response.body());
     JsonNode items = body.has("items") ? body.get("items") : body;

@@ -8,10 +8,10 @@ import java.util.stream.Collectors;
  * The configuration file one test node runs with ({@code -Dconfig.file=...}): who it is, where it
  * listens, the seeds, the shared PostgreSQL journal, and the fast failure detector.
  */
-final class NodeConfigFile {
+public final class NodeConfigFile {
   private NodeConfigFile() {}
 
-  static String render(
+  public static String render(
       NodeSpec node, Endpoint endpoint, List<Endpoint> seeds, JournalDatabase journal, Path dataDir) {
     return String.join(
         "\n",
