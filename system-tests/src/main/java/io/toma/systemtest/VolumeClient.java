@@ -61,6 +61,21 @@ public final class VolumeClient {
     return parse(response.body());
   }
 
+  /** Lets a host NQN connect to the volume's controllers (POST .../attachments). */
+  public Volume attach(Endpoint node, String id, String hostNqn) {
+    HttpResponse<String> response =
+        send(
+            node,
+            HttpRequest.newBuilder(uri(node, "/volumes/" + id + "/attachments"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"hostNqn\":\"" + hostNqn + "\"}")));
+    if (response.statusCode() != 200 && response.statusCode() != 201) {
+      throw new AssertionError("attaching " + hostNqn + " to " + id + " answered " + response.statusCode() + ": "
+          + response.body());
+    }
+    return parse(response.body());
+  }
+
   /** The volume as this node's API shows it; fails the test if the API does not answer. */
   public Volume get(Endpoint node, String id) {
     HttpResponse<String> response = send(node, HttpRequest.newBuilder(uri(node, "/volumes/" + id)).GET());

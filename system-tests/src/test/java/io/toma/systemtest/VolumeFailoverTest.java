@@ -12,8 +12,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A volume on a real three-process cluster loses the node holding its active controller to kill
- * -9: it fails over to its standby and its replicas move, while the API keeps answering; the node
- * comes back with its disks. Skipped (never failed) while the real server does not serve volumes.
+ * -9 while a host in the test's JVM writes to it across processes (NVMe-oF multipath over the
+ * wire fabric): it fails over to its standby and its replicas move, the host carries on writing
+ * and reads back every write that was acknowledged, the API keeps answering; the node comes back
+ * as a new incarnation with its disks, which placement can use again. Skipped (never failed)
+ * while the real server does not serve volumes.
  */
 class VolumeFailoverTest {
   private static final Duration VOLUME_TIMEOUT = Duration.ofSeconds(90);
@@ -54,14 +57,44 @@ class VolumeFailoverTest {
   void killing_the_node_of_the_active_controller_fails_the_volume_over_moves_its_replicas_and_the_node_returns_with_its_disks() {
     TomaCluster c = cluster.orElseThrow();
     Volume created = volumes.create(c.endpoint("n1"), "mp-failover", "64MiB", 2);
+    volumes.attach(c.endpoint("n1"), created.id(), HostWriter.HOST_NQN);
     Volume online = awaitVolume(c, "n1", created.id(), "the volume Online with one active controller",
         v -> "Online".equals(v.state()) && v.activeController().isPresent());
 
-    String victim = online.activeController().orElseThrow();
-    String observer = victim.equals("n1") ? "n2" : "n1";
-    List<String> victimDisks = volumes.disksOf(c.endpoint(observer), victim);
-    c.kill(victim);
+    try (HostWriter host = HostWriter.start(online.id(), endpoints(c), Duration.ofMillis(10))) {
+      awaitAcks(host, 50, "the host writing through the active controller");
+      String victim = online.activeController().orElseThrow();
+      String observer = victim.equals("n1") ? "n2" : "n1";
+      List<String> victimDisks = volumes.disksOf(c.endpoint(observer), victim);
+      long killedAt = System.nanoTime();
+      c.kill(victim);
 
+      failsOverAndReturns(c, online, victim, observer, victimDisks);
+      int before = host.acks().size();
+      awaitAcks(host, before + 50, "the host writing again after the failover");
+      assertTrue(host.acks().firstAfter(killedAt).isPresent(), "acknowledged writes after the kill");
+      HostWriter.Verification verification = host.verify(VOLUME_TIMEOUT);
+      assertTrue(verification.allReadBack(), "every acknowledged write reads back: " + verification);
+      assertTrue(verification.blocksChecked() > 0, "the host wrote something: " + verification);
+      assertEquals(0, host.counters().failed(), "no write failed (the host queues while no path is usable): "
+          + host.lastProblem());
+    }
+  }
+
+  private static List<Endpoint> endpoints(TomaCluster c) {
+    return List.of(c.endpoint("n1"), c.endpoint("n2"), c.endpoint("n3"));
+  }
+
+  private static void awaitAcks(HostWriter host, int atLeast, String awaited) {
+    Poll.until(awaited + " (" + atLeast + " acknowledged writes)", VOLUME_TIMEOUT, () -> {
+      HostWriter.Counters counters = host.counters();
+      String seen = counters + " paths " + host.paths() + " last problem: " + host.lastProblem();
+      return counters.acknowledged() >= atLeast ? Poll.Seen.done(counters, seen) : Poll.Seen.notYet(seen);
+    });
+  }
+
+  private void failsOverAndReturns(TomaCluster c, Volume online, String victim, String observer,
+      List<String> victimDisks) {
     Volume failedOver =
         awaitVolume(c, observer, online.id(),
             "the standby active in a new epoch and no replica left on the killed " + victim,
@@ -72,7 +105,8 @@ class VolumeFailoverTest {
     awaitVolume(c, observer, online.id(), "the volume Online again on the survivors",
         v -> "Online".equals(v.state()));
 
-    c.restart(victim);
+    TomaProcess returnedProcess = c.restart(victim);
+    assertEquals(2, returnedProcess.incarnation(), victim + " returns as a second process");
     c.awaitEveryoneUp();
     List<String> returned =
         Poll.until(
@@ -84,6 +118,10 @@ class VolumeFailoverTest {
                   : Poll.Seen.notYet(disks + " (before the kill: " + victimDisks + ")");
             });
     assertTrue(!returned.isEmpty(), victim + " had disks before the kill: " + victimDisks);
+    // Three replicas at node level need every node: the returned node's disks are placed again.
+    Volume wide = volumes.create(c.endpoint(observer), "mp-after-return", "64MiB", 3);
+    awaitVolume(c, observer, wide.id(), "a three-replica volume Online with a replica on the returned " + victim,
+        v -> "Online".equals(v.state()) && v.hasReplicaOn(victim));
   }
 
   /**
