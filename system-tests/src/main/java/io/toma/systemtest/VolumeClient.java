@@ -44,21 +44,81 @@ public final class VolumeClient {
         : Optional.of("no node of the real server reports a disk yet: " + nodes.body());
   }
 
+  /** Why the volume API cannot be used, if the server does not route it (404). */
+  public Optional<String> volumeApiMissingBecause(Endpoint node) {
+    HttpResponse<String> nodes = send(node, HttpRequest.newBuilder(uri(node, "/nodes")).GET());
+    return nodes.statusCode() == 404
+        ? Optional.of("the real server does not serve the volume API yet (GET /api/v1/nodes answers 404)")
+        : Optional.empty();
+  }
+
+  /**
+   * As {@link #volumesUnsupportedBecause(Endpoint)}, asking again for up to {@code patience}
+   * while the API is served but no disk is reported yet: a node's agent registers its disks a
+   * moment after the node is up.
+   */
+  public Optional<String> volumesUnsupportedBecause(Endpoint node, java.time.Duration patience) {
+    long deadline = System.nanoTime() + patience.toNanos();
+    while (true) {
+      Optional<String> why = volumesUnsupportedBecause(node);
+      if (why.isEmpty() || why.get().contains("404") || System.nanoTime() > deadline) {
+        return why;
+      }
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return why;
+      }
+    }
+  }
+
+  /**
+   * Creates the volume once placement can: waits until every one of {@code nodeIds} lists its
+   * disks, and asks again while the answer is 409 (the capacity view of a node that just joined
+   * reaches the managers a moment after its disks are listed).
+   */
+  public Volume createWhenPlaceable(Endpoint node, List<String> nodeIds, String name, String size, int replicas,
+      java.time.Duration patience) {
+    Poll.until("every node " + nodeIds + " listing its disks", patience, () -> {
+      List<String> bare = nodeIds.stream().filter(id -> disksOf(node, id).isEmpty()).toList();
+      return bare.isEmpty() ? Poll.Seen.done(nodeIds, "all list disks") : Poll.Seen.notYet("no disks yet on " + bare);
+    });
+    return Poll.until("volume " + name + " placed", patience, () -> {
+      HttpResponse<String> response = postVolume(node, name, size, replicas);
+      if (response.statusCode() == 409) {
+        return Poll.Seen.notYet("409: " + response.body());
+      }
+      if (response.statusCode() != 201 && response.statusCode() != 200) {
+        throw new AssertionError("creating volume " + name + " answered " + response.statusCode() + ": " + response.body());
+      }
+      Volume v = parse(response.body());
+      return Poll.Seen.done(v, v.summary());
+    });
+  }
+
   /** Creates the volume (201, or 200 for the same request again) and returns it. */
   public Volume create(Endpoint node, String name, String size, int replicas) {
-    String body =
-        "{\"name\":\"" + name + "\",\"size\":\"" + size + "\",\"layout\":{\"legs\":1,\"replicas\":" + replicas
-            + ",\"standbyControllers\":1},\"failureDomain\":\"node\"}";
-    HttpResponse<String> response =
-        send(
-            node,
-            HttpRequest.newBuilder(uri(node, "/volumes"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    HttpResponse<String> response = postVolume(node, name, size, replicas);
     if (response.statusCode() != 201 && response.statusCode() != 200) {
       throw new AssertionError("creating volume " + name + " answered " + response.statusCode() + ": " + response.body());
     }
     return parse(response.body());
+  }
+
+  /**
+   * The volume, or empty while the API answers 503: the volume's entity lived on a node that was
+   * just lost and its shard has not moved yet (the API still answers, with a problem document).
+   */
+  public Optional<Volume> tryGet(Endpoint node, String id) {
+    HttpResponse<String> response = send(node, HttpRequest.newBuilder(uri(node, "/volumes/" + id)).GET());
+    if (response.statusCode() == 503) {
+      return Optional.empty();
+    }
+    if (response.statusCode() != 200) {
+      throw new AssertionError("GET volume " + id + " answered " + response.statusCode() + ": " + response.body());
+    }
+    return Optional.of(parse(response.body()));
   }
 
   /** Lets a host NQN connect to the volume's controllers (POST .../attachments). */
@@ -74,6 +134,17 @@ public final class VolumeClient {
           + response.body());
     }
     return parse(response.body());
+  }
+
+  private HttpResponse<String> postVolume(Endpoint node, String name, String size, int replicas) {
+    String body =
+        "{\"name\":\"" + name + "\",\"size\":\"" + size + "\",\"layout\":{\"legs\":1,\"replicas\":" + replicas
+            + ",\"standbyControllers\":1},\"failureDomain\":\"node\"}";
+    return send(
+        node,
+        HttpRequest.newBuilder(uri(node, "/volumes"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body)));
   }
 
   /** The volume as this node's API shows it; fails the test if the API does not answer. */
