@@ -35,9 +35,12 @@ public final class TomaCluster implements AutoCloseable {
   private final Map<String, TomaProcess> running = new HashMap<>();
   private final Map<String, Integer> incarnations = new HashMap<>();
   private final HealthClient healthClient = new HealthClient();
+  private final List<String> jvmOptions;
 
   private TomaCluster(
-      Path jar, Path workDir, NodeNetwork network, JournalDatabase journal, List<NodeSpec> nodes) {
+      Path jar, Path workDir, NodeNetwork network, JournalDatabase journal, List<NodeSpec> nodes,
+      List<String> jvmOptions) {
+    this.jvmOptions = List.copyOf(jvmOptions);
     this.jar = jar;
     this.workDir = workDir;
     this.network = network;
@@ -68,6 +71,21 @@ public final class TomaCluster implements AutoCloseable {
       JournalDatabase journal,
       List<NodeSpec> nodes,
       Consumer<Endpoint> checkFirstNode) {
+    return start(repoRoot, workDir, network, journal, nodes, checkFirstNode, List.of());
+  }
+
+  /**
+   * As above, every node's JVM started with {@code jvmOptions} too (e.g. {@code -Dpekko...}
+   * settings, which override the node's configuration file).
+   */
+  public static TomaCluster start(
+      Path repoRoot,
+      Path workDir,
+      NodeNetwork network,
+      JournalDatabase journal,
+      List<NodeSpec> nodes,
+      Consumer<Endpoint> checkFirstNode,
+      List<String> jvmOptions) {
     Path jar = repoRoot.resolve("server/target/toma.jar");
     if (!Files.isRegularFile(jar)) {
       throw new AssertionError(jar + " is missing: build it first (mvn -B verify builds it before these tests)");
@@ -77,7 +95,7 @@ public final class TomaCluster implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    TomaCluster cluster = new TomaCluster(jar, workDir.toAbsolutePath(), network, journal, nodes);
+    TomaCluster cluster = new TomaCluster(jar, workDir.toAbsolutePath(), network, journal, nodes, jvmOptions);
     try {
       NodeSpec first = nodes.get(0);
       cluster.launch(first);
@@ -201,7 +219,10 @@ public final class TomaCluster implements AutoCloseable {
             // Small and quick to start: three of these share two cores with Maven.
             "-Xmx256m",
             "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
+            "-XX:TieredStopAtLevel=1"));
+    command.addAll(jvmOptions);
+    command.addAll(
+        List.of(
             "-Dconfig.file=" + config,
             "-jar",
             jar.toString(),
