@@ -53,7 +53,8 @@ public final class FailoverBench {
             + NODE_DISKS + "), one `toma server` process each on loopback, journal on a throwaway PostgreSQL")
         .setting("data path", "host in the benchmark JVM -> NVMe-oF multipath (ANA) -> wire fabric over loopback TCP"
             + " -> active controller's raid1 -> both replicas' disk nodes")
-        .setting("volume", "64 MiB, 1 leg x 2 replicas at node level, 1 active + 1 standby controller")
+        .setting("volume", "64 MiB, 1 leg x 2 replicas at node level, 1 active + 1 standby controller; a fresh"
+            + " volume per round (earlier rounds' volumes stay)")
         .setting("host", "one 4 KiB write every " + WRITE_EVERY.toMillis() + " ms, each re-issued while the kernel"
             + " holds it; acknowledgements timed with System.nanoTime")
         .setting("kills per detector", kills);
@@ -71,21 +72,18 @@ public final class FailoverBench {
     if (!Files.isRegularFile(root.resolve("server/target/toma.jar"))) {
       return report.note("server/target/toma.jar is missing: bench/run builds it for failover");
     }
-    TestPostgres.Outcome pg = TestPostgres.start(root, List.of("127.0.0.1"), Optional.empty());
-    if (pg instanceof TestPostgres.Unavailable u) {
-      return report.note("not measured: PostgreSQL unavailable: " + u.reason());
-    }
-    TestPostgres postgres = ((TestPostgres.Started) pg).postgres();
     List<Round.Summary> summaries = new ArrayList<>();
-    try {
-      for (Detector detector : DETECTORS) {
-        FailoverRun run = new FailoverRun(root, postgres, detector, kills, WRITE_EVERY);
-        Round.Summary summary = run.execute();
+    for (Detector detector : DETECTORS) {
+      // A journal of its own per cluster: the other run's volumes must not wake up in this one.
+      TestPostgres.Outcome pg = TestPostgres.start(root, List.of("127.0.0.1"), Optional.empty());
+      if (pg instanceof TestPostgres.Unavailable u) {
+        return report.note("not measured: PostgreSQL unavailable: " + u.reason());
+      }
+      try (TestPostgres postgres = ((TestPostgres.Started) pg).postgres()) {
+        Round.Summary summary = new FailoverRun(root, postgres, detector, kills, WRITE_EVERY).execute();
         summaries.add(summary);
         report.table(summary.roundsTable());
       }
-    } finally {
-      postgres.close();
     }
     report.table(Round.Summary.comparison(summaries));
     report.note("stall: last acknowledged write before the kill -> first acknowledged write after it, as the host"
