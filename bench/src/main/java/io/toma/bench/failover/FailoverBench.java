@@ -5,7 +5,6 @@ import io.toma.bench.Report;
 import io.toma.systemtest.HostWriter;
 import io.toma.systemtest.LoopbackNetwork;
 import io.toma.systemtest.NodeSpec;
-import io.toma.systemtest.TestPostgres;
 import io.toma.systemtest.TomaCluster;
 import io.toma.systemtest.Volume;
 import io.toma.systemtest.VolumeClient;
@@ -15,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 
 /**
  * Issue 9, benchmark 1: the I/O stall a host sees when the node holding its volume's active
@@ -74,16 +72,9 @@ public final class FailoverBench {
     }
     List<Round.Summary> summaries = new ArrayList<>();
     for (Detector detector : DETECTORS) {
-      // A journal of its own per cluster: the other run's volumes must not wake up in this one.
-      TestPostgres.Outcome pg = TestPostgres.start(root, List.of("127.0.0.1"), Optional.empty());
-      if (pg instanceof TestPostgres.Unavailable u) {
-        return report.note("not measured: PostgreSQL unavailable: " + u.reason());
-      }
-      try (TestPostgres postgres = ((TestPostgres.Started) pg).postgres()) {
-        Round.Summary summary = new FailoverRun(root, postgres, detector, kills, WRITE_EVERY).execute();
-        summaries.add(summary);
-        report.table(summary.roundsTable());
-      }
+      Round.Summary summary = new FailoverRun(root, detector, kills).execute();
+      summaries.add(summary);
+      report.table(summary.roundsTable());
     }
     report.table(Round.Summary.comparison(summaries));
     report.note("stall: last acknowledged write before the kill -> first acknowledged write after it, as the host"
