@@ -67,6 +67,7 @@ public final class HostWriter implements AutoCloseable {
   private long lastDiscoverNanos;
   private long lastClockNanos = System.nanoTime();
   private volatile String lastProblem = "";
+  private final List<String> failures = new ArrayList<>();
 
   private HostWriter(String volumeId, List<Endpoint> nodes, Duration period) {
     this.cluster = SimCluster.withRemoteFabric(clock -> {
@@ -101,6 +102,11 @@ public final class HostWriter implements AutoCloseable {
 
   public synchronized Counters counters() {
     return new Counters(acks.size(), failed, heldRetries);
+  }
+
+  /** The first few failed writes, with why and the host's paths then. */
+  public synchronized List<String> failures() {
+    return List.copyOf(failures);
   }
 
   /** What went wrong last (a failed write, a refused connect), for failure messages. */
@@ -158,7 +164,10 @@ public final class HostWriter implements AutoCloseable {
       } else {
         failed++;
         acknowledged[block] = -1;
-        lastProblem = "write #" + seq + " failed: " + ((IoResult.Error) r).reason();
+        lastProblem = "write #" + seq + " failed: " + ((IoResult.Error) r).reason() + " (paths " + paths() + ")";
+        if (failures.size() < 3) {
+          failures.add(lastProblem);
+        }
         nextSeq++;
       }
     }

@@ -51,8 +51,8 @@ public final class FailoverBench {
             + NODE_DISKS + "), one `toma server` process each on loopback, journal on a throwaway PostgreSQL")
         .setting("data path", "host in the benchmark JVM -> NVMe-oF multipath (ANA) -> wire fabric over loopback TCP"
             + " -> active controller's raid1 -> both replicas' disk nodes")
-        .setting("volume", "64 MiB, 1 leg x 2 replicas at node level, 1 active + 1 standby controller; a fresh"
-            + " volume per round (earlier rounds' volumes stay)")
+        .setting("volume", "64 MiB, 1 leg x 2 replicas at node level, 1 active + 1 standby controller; every round"
+            + " on a fresh cluster and journal (start, create, attach the host, kill, measure, verify, stop)")
         .setting("host", "one 4 KiB write every " + WRITE_EVERY.toMillis() + " ms, each re-issued while the kernel"
             + " holds it; acknowledgements timed with System.nanoTime")
         .setting("kills per detector", kills);
@@ -75,6 +75,7 @@ public final class FailoverBench {
       Round.Summary summary = new FailoverRun(root, detector, kills).execute();
       summaries.add(summary);
       report.table(summary.roundsTable());
+      summary.failureNotes().forEach(f -> report.note(detector.name().split(":")[0] + ", " + f));
     }
     report.table(Round.Summary.comparison(summaries));
     report.note("stall: last acknowledged write before the kill -> first acknowledged write after it, as the host"

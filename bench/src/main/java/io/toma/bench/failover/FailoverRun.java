@@ -61,6 +61,7 @@ final class FailoverRun {
           HostWriter.Verification verification = host.verify(Duration.ofSeconds(60));
           HostWriter.Counters counters = host.counters();
           failed += counters.failed();
+          host.failures().stream().limit(1).forEach(f -> problems.add("round " + rounds.size() + " write failed: " + f));
           acknowledged += counters.acknowledged();
           blocks += verification.blocksChecked();
           problems.addAll(verification.mismatches());

@@ -46,13 +46,22 @@ record Round(int index, String victim, double stallMillis, OptionalDouble detect
             median(s.rounds().stream().map(Round::promotion).toList()),
             median(s.rounds().stream().map(Round::hostResume).toList()),
             s.failedWrites() + " failed of " + s.acknowledged() + " acknowledged",
-            s.readBackProblems().isEmpty()
-                ? "all " + s.blocksChecked() + " blocks read back"
-                : s.readBackProblems().size() + " blocks wrong: " + s.readBackProblems().get(0)));
+            readBack(s)));
       }
       return new Report.Table("stall (target: median <= 2 s, p99 <= 4 s, no failed or lost write)",
           List.of("failure detector", "kills", "min", "median", "p99", "max", "median detection",
               "median fencing", "median promotion", "median host resumed", "writes", "read back"), rows);
+    }
+
+    private static String readBack(Summary s) {
+      List<String> wrong = s.readBackProblems().stream().filter(p -> !p.contains("write failed")).toList();
+      return wrong.isEmpty() ? "all " + s.blocksChecked() + " acknowledged blocks read back"
+          : wrong.size() + " blocks wrong: " + wrong.get(0);
+    }
+
+    /** The first failed write of each round, for the notes. */
+    List<String> failureNotes() {
+      return readBackProblems.stream().filter(p -> p.contains("write failed")).toList();
     }
 
     /** Nearest rank; 0 = min, 100 = max. */
