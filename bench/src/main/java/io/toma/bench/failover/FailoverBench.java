@@ -108,6 +108,18 @@ public final class FailoverBench {
     return root.resolve("bench/target/failover").resolve(detector.name().startsWith("tuned") ? "tuned" : "defaults");
   }
 
+  /** An empty directory: a node's data from an earlier run would make it a restarted node. */
+  static Path freshDir(Path dir) {
+    if (Files.exists(dir)) {
+      try (var paths = Files.walk(dir)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    return dir;
+  }
+
   static LoopbackNetwork network() {
     return LoopbackNetwork.withNodes(nodes().size());
   }

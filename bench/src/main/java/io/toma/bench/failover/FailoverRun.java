@@ -50,7 +50,8 @@ final class FailoverRun {
         break;
       }
       try (TestPostgres postgres = ((TestPostgres.Started) pg).postgres();
-          TomaCluster cluster = TomaCluster.start(root, FailoverBench.workDir(root, detector).resolve("round-" + i),
+          TomaCluster cluster = TomaCluster.start(root, FailoverBench.freshDir(
+                  FailoverBench.workDir(root, detector).resolve("round-" + i)),
               FailoverBench.network(), postgres.database(), FailoverBench.nodes(), first -> { },
               detector.jvmOptions());
           EventLog events = EventLog.follow(cluster.endpoint("m1"))) {
