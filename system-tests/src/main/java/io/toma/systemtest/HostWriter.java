@@ -64,6 +64,7 @@ public final class HostWriter implements AutoCloseable {
   private long failed;
   private long heldRetries;
   private long nextSeq = 1;
+  private boolean started;
   private long lastDiscoverNanos;
   private long lastClockNanos = System.nanoTime();
   private volatile String lastProblem = "";
@@ -142,7 +143,12 @@ public final class HostWriter implements AutoCloseable {
         lastDiscoverNanos = now;
         discoverAndConnect();
       }
-      if (!paused.get()) {
+      // Writing starts once the host holds a device for the volume (a path was connected); from
+      // then on, a missing device fails writes as it would fail an application's.
+      if (!started && host.devicePath(volumeNqn).isPresent()) {
+        started = true;
+      }
+      if (!paused.get() && started) {
         writeOne();
       }
     }
