@@ -41,6 +41,7 @@ import java.util.function.Predicate;
  * volume), answers replacement extents and standby slots, and feeds the controllers' raid status.
  */
 final class DeciderManager implements ManagerShell {
+  private static final boolean PRINT = System.getenv("TOMA_SIM_TRACE") != null;
   private final ClusterShape shape;
   private final SafetyOverrides overrides;
   private final Map<String, List<VolumeRecord.Event>> journal = new TreeMap<>();
@@ -80,6 +81,11 @@ final class DeciderManager implements ManagerShell {
         HealingSettings.defaults(), overrides, snapshot(), Map.of());
     VolumeDecider.Decision d = VolumeDecider.decide(volume, records.get(volume), input, ctx);
     journal.computeIfAbsent(volume, v -> new ArrayList<>()).addAll(d.events());
+    if (PRINT) {
+      d.events().forEach(e -> System.err.println("  journal " + now + " " + volume + " " + e));
+      d.outbound().stream().filter(o -> o instanceof Outbound.Log || o instanceof Outbound.Publish)
+          .forEach(o -> System.err.println("  said " + now + " " + volume + " " + o));
+    }
     records.put(volume, d.after());
     for (Outbound o : d.outbound()) {
       perform(volume, o, now, out);
@@ -245,8 +251,11 @@ final class DeciderManager implements ManagerShell {
     Map<String, VolumeView> out = new TreeMap<>();
     records.forEach((id, r) -> {
       VolumePlacement p = r.placement().orElse(new VolumePlacement(List.of(), List.of()));
+      // As the healing shell: a rebuild whose replacement placement refused is short of capacity.
+      boolean capacityShort = r.healing().rebuilds().values().stream()
+          .anyMatch(b -> b.pending() && b.lastRefusal().isPresent());
       out.put(id, new VolumeView(id, p.controllers(), p.replicas(), r.attachments(), r.desiredStates(), Set.of(),
-          r.visibleState() == VolumeState.ONLINE, false, r.reason().orElse("online")));
+          r.visibleState() == VolumeState.ONLINE, capacityShort, r.reason().orElse("online")));
     });
     return out;
   }

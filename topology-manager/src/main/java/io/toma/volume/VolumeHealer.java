@@ -66,9 +66,21 @@ final class VolumeHealer {
     boolean active = placement.controllers().stream()
         .anyMatch(c -> c.nodeId().equals(nodeId) && c.role() == ControllerRole.ACTIVE);
     if (active && !s.state.healing().failingOver()) {
-      startFailover(s, nodeId, "node " + nodeId + " lost (" + reason + ")");
+      String cause = "node " + nodeId + " lost (" + reason + ")";
+      if (holdsMembers(placement, s.state, nodeId)) {
+        s.emit(new VolumeRecord.FailoverDeferred(nodeId,
+            s.ctx.nowMillis() + s.ctx.healing().selfFenceTimeout().toMillis(), cause));
+      } else {
+        startFailover(s, nodeId, cause);
+      }
     }
     membersLostOn(s, nodeId, "node " + nodeId + " lost (" + reason + ")");
+  }
+
+  /** Whether a (converged) node holds members of the volume, current or being replaced, on its own disks. */
+  private static boolean holdsMembers(VolumePlacement placement, VolumeRecord state, String nodeId) {
+    return placement.replicas().stream().anyMatch(r -> r.nodeId().equals(nodeId))
+        || state.healing().retired().values().stream().anyMatch(r -> r.nodeId().equals(nodeId));
   }
 
   /** Every member on {@code nodeId} is lost: mark each disk, start one rebuild per member. */
@@ -200,6 +212,12 @@ final class VolumeHealer {
 
   static void onStandbySlot(Steps s, VolumeInput.StandbySlotAnswered msg) {
     Optional<Failover.State> f = s.state.healing().failover();
+    if (withoutController(s.state) && msg.reply().orElse(null) instanceof ControllerNode.SlotGranted granted) {
+      // a failover found no standby to promote: the new one is promoted by a fresh failover
+      addStandby(s, granted);
+      startFailover(s, f.map(Failover.State::failedController).orElse("none"), "no active controller");
+      return;
+    }
     if (f.isEmpty() || f.get().stage() != Failover.Stage.STANDBY_PLACEMENT_REQUESTED) {
       if (msg.reply().orElse(null) instanceof ControllerNode.SlotGranted) {
         s.send(new Outbound.ReleaseControllerSlot(msg.nodeId(), "")); // nobody waits for it any more
@@ -207,18 +225,46 @@ final class VolumeHealer {
       return;
     }
     if (msg.reply().orElse(null) instanceof ControllerNode.SlotGranted granted) {
-      NodeFacts node = granted.node();
-      int highest = s.state.placement().orElseThrow().controllers().stream().mapToInt(ControllerPlacement::cntlidMax)
-          .max().orElse(0);
-      s.emit(new VolumeRecord.StandbyAdded(new ControllerPlacement(node.nodeId(), ControllerRole.STANDBY,
-          node.fabricAddress(), node.hostNqn(), granted.serviceId(), VolumeDecider.VOLUME_ANA_GROUP, highest + 1,
-          highest + VolumeDecider.CNTLID_BLOCK)));
-      failover(s, new Failover.StandbyPlaced(node.nodeId()));
+      addStandby(s, granted);
+      failover(s, new Failover.StandbyPlaced(granted.node().nodeId()));
     } else {
       Set<String> excluded = new TreeSet<>(f.get().fenceAbandoned());
       excluded.add(f.get().failedController());
       excluded.add(msg.nodeId());
       placeStandby(s, excluded);
+    }
+  }
+
+  private static void addStandby(Steps s, ControllerNode.SlotGranted granted) {
+    NodeFacts node = granted.node();
+    int highest = s.state.placement().orElseThrow().controllers().stream().mapToInt(ControllerPlacement::cntlidMax)
+        .max().orElse(0);
+    s.emit(new VolumeRecord.StandbyAdded(new ControllerPlacement(node.nodeId(), ControllerRole.STANDBY,
+        node.fabricAddress(), node.hostNqn(), granted.serviceId(), VolumeDecider.VOLUME_ANA_GROUP, highest + 1,
+        highest + VolumeDecider.CNTLID_BLOCK)));
+  }
+
+  /** Placed, no failover under way, and no active controller (a failover had no standby to promote). */
+  private static boolean withoutController(VolumeRecord state) {
+    return state.phase() == Phase.PLACED && !state.healing().failingOver() && activeController(state).isEmpty();
+  }
+
+  /**
+   * A volume left without an active controller gets one: a live standby is promoted by a fresh
+   * failover (which fences the old controller again at a new epoch), or a standby is placed first.
+   */
+  private static void ensureController(Steps s) {
+    if (!withoutController(s.state)) {
+      return;
+    }
+    VolumeRecord state = s.state;
+    boolean standby = state.placement().orElseThrow().controllers().stream()
+        .anyMatch(c -> c.role() == ControllerRole.STANDBY && !state.healing().lostNodes().contains(c.nodeId()));
+    if (standby) {
+      startFailover(s, state.healing().failover().map(Failover.State::failedController).orElse("none"),
+          "no active controller");
+    } else {
+      placeStandby(s, Set.of());
     }
   }
 
@@ -471,7 +517,10 @@ final class VolumeHealer {
   }
 
   static void onTick(Steps s) {
+    s.state.healing().deferred().filter(d -> s.ctx.nowMillis() >= d.notBeforeMillis())
+        .ifPresent(d -> startFailover(s, d.nodeId(), d.cause()));
     failover(s, new Failover.Tick());
+    ensureController(s);
     if (s.state.phase() == Phase.PLACED) {
       schedule(s);
     }

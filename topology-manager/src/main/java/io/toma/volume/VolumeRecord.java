@@ -100,9 +100,15 @@ public record VolumeRecord(
       /** Nodes this volume was told are lost: never chosen again for its members or controllers. */
       Set<String> lostNodes,
       /** Replaced members whose devices stay until their replacement is in sync, by lost tag. */
-      Map<String, ReplicaPlacement> retired)
+      Map<String, ReplicaPlacement> retired,
+      /**
+       * A failover that waits until the lost converged controller must have fenced itself (it
+       * writes through members on its own disks, which no disk node can fence); empty otherwise.
+       */
+      Optional<FailoverDeferred> deferred)
       implements CborSerializable {
     public Healing {
+      deferred = deferred == null ? Optional.empty() : deferred; // journals written before the field
       rebuilds = Canonical.map(rebuilds);
       marks = Canonical.map(marks);
       rebuildingTags = Canonical.set(rebuildingTags);
@@ -111,11 +117,11 @@ public record VolumeRecord(
     }
 
     public static Healing none() {
-      return new Healing(Optional.empty(), Map.of(), Map.of(), Set.of(), 0, Set.of(), Map.of());
+      return new Healing(Optional.empty(), Map.of(), Map.of(), Set.of(), 0, Set.of(), Map.of(), Optional.empty());
     }
 
     public boolean failingOver() {
-      return failover.map(f -> !f.stage().finished()).orElse(false);
+      return deferred.isPresent() || failover.map(f -> !f.stage().finished()).orElse(false);
     }
   }
 
@@ -182,7 +188,15 @@ public record VolumeRecord(
           AttachmentRemoved, NodeApplied, MemberLost, DeletionStarted, NodeRemoved, VolumeDeleted,
           GrowStarted, GrowCompleted, CandidatesChosen, MemberGranted, MemberRefused, ControllerGranted,
           ControllerRefused, GrowRequested, GrowAnswered, GrowRefused, ReleaseConfirmed, FailoverStep,
-          RebuildStep, StandbyAdded, ReplacementPlaced, NodeLostNoted, NodeDrained {}
+          RebuildStep, StandbyAdded, ReplacementPlaced, NodeLostNoted, NodeDrained, FailoverDeferred {}
+
+  /**
+   * The active controller {@code nodeId} was lost while it holds members of the volume on its own
+   * disks: its failover starts at {@code notBeforeMillis}, once the node must have fenced itself
+   * (downed, it stops serving within the self-fence timeout). Fencing the other disk nodes sooner
+   * would leave it acknowledging writes that land on its own copies only.
+   */
+  public record FailoverDeferred(String nodeId, long notBeforeMillis, String cause) implements Event {}
 
   /** A node the volume no longer touches confirmed it removed the volume's objects at {@code revision}. */
   public record NodeDrained(String nodeId, long revision) implements Event {}
@@ -416,7 +430,7 @@ public record VolumeRecord(
       Set<String> lost = new TreeSet<>(healing.lostNodes());
       lost.add(n.nodeId());
       e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), healing.rebuildingTags(),
-          healing.promotions(), lost, healing.retired());
+          healing.promotions(), lost, healing.retired(), healing.deferred());
       Map<String, DesiredState> before = desiredStates();
       return e.build().reconfigured(before); // nothing is asked of a lost node any more
     }
@@ -425,6 +439,11 @@ public record VolumeRecord(
       e.revision = revision + 1;
       e.removedNodes = Set.of();
       e.releasesConfirmed = Set.of();
+      return e.build();
+    }
+    if (event instanceof FailoverDeferred d) {
+      e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), healing.rebuildingTags(),
+          healing.promotions(), healing.lostNodes(), healing.retired(), Optional.of(d));
       return e.build();
     }
     if (event instanceof NodeDrained d) {
@@ -506,7 +525,7 @@ public record VolumeRecord(
       p.replicas().stream().filter(m -> m.tag().equals(r.lostTag())).findFirst()
           .ifPresent(old -> retired.put(r.lostTag(), old));
       e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), rebuilding, healing.promotions(),
-          healing.lostNodes(), retired);
+          healing.lostNodes(), retired, healing.deferred());
       VolumeRecord next = e.build().reconfigured(before);
       return next.marked("attach:" + r.lostTag(), next.revision());
     }
@@ -516,12 +535,12 @@ public record VolumeRecord(
   private VolumeRecord applyFailover(Edit e, Failover.Event event) {
     if (event instanceof Failover.Detected d) {
       e.healing = new Healing(Optional.of(Failover.State.of(d)), healing.rebuilds(), healing.marks(),
-          healing.rebuildingTags(), healing.promotions(), healing.lostNodes(), healing.retired());
+          healing.rebuildingTags(), healing.promotions(), healing.lostNodes(), healing.retired(), Optional.empty());
       return e.build();
     }
     Failover.State next = healing.failover().orElseThrow().apply(event);
     int promotions = healing.promotions() + (event instanceof Failover.PromotionRequested ? 1 : 0);
-    e.healing = new Healing(Optional.of(next), healing.rebuilds(), healing.marks(), healing.rebuildingTags(), promotions, healing.lostNodes(), healing.retired());
+    e.healing = new Healing(Optional.of(next), healing.rebuilds(), healing.marks(), healing.rebuildingTags(), promotions, healing.lostNodes(), healing.retired(), healing.deferred());
     if (event instanceof Failover.EpochBumped b) {
       e.epoch = b.epoch();
       return e.build();
@@ -570,7 +589,7 @@ public record VolumeRecord(
       retired.remove(lostTag); // the old member's devices go now that no table uses them
     }
     e.healing = new Healing(healing.failover(), rebuilds, healing.marks(), rebuilding, healing.promotions(),
-        healing.lostNodes(), retired);
+        healing.lostNodes(), retired, healing.deferred());
     if (inSyncNow) {
       Map<String, DesiredState> before = desiredStates();
       VolumeRecord next2 = e.build().reconfigured(before);
@@ -583,7 +602,7 @@ public record VolumeRecord(
     Map<String, Long> marks = new TreeMap<>(healing.marks());
     marks.put(mark, atRevision);
     Edit e = new Edit(this);
-    e.healing = new Healing(healing.failover(), healing.rebuilds(), marks, healing.rebuildingTags(), healing.promotions(), healing.lostNodes(), healing.retired());
+    e.healing = new Healing(healing.failover(), healing.rebuilds(), marks, healing.rebuildingTags(), healing.promotions(), healing.lostNodes(), healing.retired(), healing.deferred());
     return e.build();
   }
 
@@ -680,7 +699,7 @@ public record VolumeRecord(
     return switch (phase) {
       case ABSENT, PLACING -> VolumeState.PROVISIONING;
       case DELETING -> VolumeState.DELETING;
-      case PLACED -> healing.failingOver() || !lostMembers().isEmpty()
+      case PLACED -> healing.failingOver() || !lostMembers().isEmpty() || !hasActiveController()
           ? VolumeState.DEGRADED
           : !activeRebuilds().isEmpty() ? VolumeState.REBUILDING
           : nodesBehind().isEmpty() && nodesDraining().isEmpty() ? VolumeState.ONLINE
@@ -723,10 +742,18 @@ public record VolumeRecord(
   }
 
   private Optional<String> placedReason() {
+    if (healing.deferred().isPresent()) {
+      FailoverDeferred d = healing.deferred().get();
+      return Optional.of("failing over from " + d.nodeId() + " once it must have fenced itself (" + d.cause() + ")");
+    }
     if (healing.failingOver()) {
       Failover.State f = healing.failover().orElseThrow();
       return Optional.of("failing over from " + f.failedController() + " (" + f.stage().name().toLowerCase()
           .replace('_', ' ') + ", epoch " + f.epoch() + "): " + f.cause());
+    }
+    if (!hasActiveController()) {
+      return Optional.of("no active controller" + healing.failover().flatMap(Failover.State::outcome)
+          .map(o -> ": " + o).orElse(""));
     }
     List<ReplicaPlacement> lost = lostMembers();
     if (!lost.isEmpty()) {
@@ -746,6 +773,11 @@ public record VolumeRecord(
     return behind.isEmpty() ? Optional.empty() : Optional.of(growing
         + "waiting for " + String.join(", ", behind.stream()
             .map(n -> n + " to apply revision " + desiredRevisions.get(n)).toList()));
+  }
+
+  private boolean hasActiveController() {
+    return placement.map(p -> p.controllers().stream()
+        .anyMatch(c -> c.role() == io.toma.topology.ControllerRole.ACTIVE)).orElse(false);
   }
 
   public List<ReplicaPlacement> lostMembers() {
