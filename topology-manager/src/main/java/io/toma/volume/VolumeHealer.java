@@ -390,7 +390,7 @@ final class VolumeHealer {
   /** Start what the caps allow, least redundancy first (never during a failover: no active to attach to). */
   static void schedule(Steps s) {
     VolumeRecord state = s.state;
-    if (state.phase() != Phase.PLACED || state.healing().failingOver()) {
+    if (state.phase() != Phase.PLACED || state.healing().failingOver() || activeController(state).isEmpty()) {
       return;
     }
     VolumePlacement p = state.placement().orElseThrow();

@@ -552,7 +552,9 @@ public record VolumeRecord(
       VolumePlacement p = placement.orElseThrow();
       e.placement = Optional.of(new VolumePlacement(p.replicas(), p.controllers().stream()
           .filter(c -> !c.nodeId().equals(next.failedController())).toList()));
-      VolumeRecord fenced = e.build().reconfigured(before);
+      // Every disk node asked to fence gets the new revision, even when its objects look the same
+      // (a failover after one that already dropped the controller): its Applied is the confirmation.
+      VolumeRecord fenced = e.build().reconfigured(before, next.fencePending());
       return fenced.marked("fence", fenced.revision());
     }
     if (event instanceof Failover.PromotionRequested pr) {
@@ -621,11 +623,16 @@ public record VolumeRecord(
 
   /** Bump the revision and give it to every node whose desired state differs from {@code before}. */
   private VolumeRecord reconfigured(Map<String, DesiredState> before) {
+    return reconfigured(before, Set.of());
+  }
+
+  /** As above, and every node of {@code forced} the volume still touches gets the new revision too. */
+  private VolumeRecord reconfigured(Map<String, DesiredState> before, Set<String> forced) {
     long next = revision + 1;
     Map<String, Long> desired = new TreeMap<>(desiredRevisions);
     Map<String, DesiredState> now = desiredStates();
     now.forEach((node, state) -> {
-      if (!state.equals(before.get(node))) {
+      if (!state.equals(before.get(node)) || forced.contains(node)) {
         desired.put(node, next);
       }
     });
