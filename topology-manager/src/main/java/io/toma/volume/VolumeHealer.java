@@ -325,6 +325,7 @@ final class VolumeHealer {
     if (!status.nodeId().equals(activeController(s.state))) {
       return;
     }
+    failedMembers(s, status);
     for (Map.Entry<String, Rebuild.State> r : new TreeMap<>(s.state.healing().rebuilds()).entrySet()) {
       Rebuild.State st = r.getValue();
       if ((st.stage() != Rebuild.Stage.ATTACHED && st.stage() != Rebuild.Stage.SYNCING)
@@ -337,6 +338,40 @@ final class VolumeHealer {
         rebuild(s, r.getKey(), new Rebuild.SyncComplete());
       } else if (c == 'a' && status.totalSectors() > 0) {
         rebuild(s, r.getKey(), new Rebuild.SyncProgress((int) (status.syncedSectors() * 100 / status.totalSectors())));
+      }
+    }
+  }
+
+  /**
+   * A member the active's raid1 marked failed ('D': I/O errors, a link that stayed down) is lost:
+   * dm-raid does not take it back by itself. Only a report about the table the active holds now
+   * counts (it applied its desired revision), and only for members neither lost nor rebuilding, so
+   * a slot that now holds a replacement is not mistaken for the member it replaced.
+   */
+  private static void failedMembers(Steps s, VolumeInput.RaidStatus status) {
+    VolumeRecord state = s.state;
+    if (state.nodesBehind().contains(status.nodeId()) || state.healing().lostNodes().contains(status.nodeId())
+        || state.healing().failingOver()) {
+      return; // a stale table, or a controller that was itself cut off: what it saw says nothing of the members
+    }
+    VolumePlacement p = state.placement().orElseThrow();
+    int legs = state.spec().orElseThrow().layout().legs();
+    for (int leg = 0; leg < legs; leg++) {
+      if (!VolumeNames.legDm(s.volumeId, leg).equals(status.dmName())) {
+        continue;
+      }
+      final int l = leg;
+      List<ReplicaPlacement> members = p.replicas().stream().filter(m -> m.leg() == l).toList();
+      boolean healthyPeer = members.stream().anyMatch(m -> status.health().charAt(m.replica()) == 'A'
+          && !state.lostDisks().containsKey(m.diskId()) && !state.healing().rebuildingTags().contains(m.tag()));
+      if (members.size() != status.health().length() || !healthyPeer) {
+        return; // never give up the last copies of a leg on a raid report alone
+      }
+      for (ReplicaPlacement m : members) {
+        if (m.replica() < status.health().length() && status.health().charAt(m.replica()) == 'D'
+            && !state.lostDisks().containsKey(m.diskId()) && !state.healing().rebuildingTags().contains(m.tag())) {
+          diskLost(s, m.diskId(), "raid1 on " + status.nodeId() + " marked " + m.tag() + " failed");
+        }
       }
     }
   }
