@@ -406,9 +406,7 @@ final class VolumeHealer {
   }
 
   private static void release(Steps s, String lostTag, ExtentRef extent) {
-    Set<String> keep = s.state.placement().orElseThrow().replicas().stream()
-        .filter(m -> m.diskId().equals(extent.disk())).map(ReplicaPlacement::tag)
-        .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> keep = heldTags(s.state, extent.disk());
     keep.remove(extent.extent());
     Rebuild.State st = s.state.healing().rebuilds().get(lostTag);
     boolean old = st != null && st.lost().extent().equals(extent);
@@ -532,9 +530,21 @@ final class VolumeHealer {
   }
 
   private static Set<String> otherTags(Steps s, String diskId, String tag) {
-    Set<String> keep = s.state.placement().map(p -> p.replicas().stream().filter(m -> m.diskId().equals(diskId))
-        .map(ReplicaPlacement::tag).collect(Collectors.toCollection(TreeSet::new))).orElse(new TreeSet<>());
+    Set<String> keep = heldTags(s.state, diskId);
     keep.remove(tag);
+    return keep;
+  }
+
+  /**
+   * This volume's extents on a disk that must stay granted: its members there, and every old member
+   * replaced but not yet released (its node may still hold the slice until it confirms).
+   */
+  static Set<String> heldTags(VolumeRecord state, String diskId) {
+    Set<String> keep = state.placement().map(p -> p.replicas().stream().filter(m -> m.diskId().equals(diskId))
+        .map(ReplicaPlacement::tag).collect(Collectors.toCollection(TreeSet::new))).orElse(new TreeSet<>());
+    state.healing().rebuilds().values().stream()
+        .filter(r -> !r.oldReleased() && r.stage() != Rebuild.Stage.DONE)
+        .map(r -> r.lost().extent()).filter(x -> x.disk().equals(diskId)).forEach(x -> keep.add(x.extent()));
     return keep;
   }
 
