@@ -87,7 +87,13 @@ final class NodeShell {
   // ---- messages ----
 
   void onMessage(Message.ToNode message, Consumer<Message> out) {
-    registering = false;
+    onManagerMessage(message, out);
+    // Registered until the manager spoke for every fenced volume: a Remove of another volume (a
+    // drain the manager resends anyway) says nothing of the ones it must send again.
+    registering = registering && !fenced.isEmpty();
+  }
+
+  private void onManagerMessage(Message.ToNode message, Consumer<Message> out) {
     if (message instanceof Message.Apply a) {
       Held held = store.get(a.volume());
       if (removedAt.getOrDefault(a.volume(), -1L) >= a.revision()) {
