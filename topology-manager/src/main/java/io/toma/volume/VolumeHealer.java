@@ -106,12 +106,27 @@ final class VolumeHealer {
     s.publish(TomaEvent.FAULT_DETECTED, "member(s) " + members.stream().map(ReplicaPlacement::tag).toList()
         + " on disk " + diskId + " lost (" + reason + ")");
     for (ReplicaPlacement m : members) {
-      if (!s.state.healing().rebuilds().containsKey(m.tag()) && replicasPerLeg(s.state) > 1) {
+      Optional<String> replacing = rebuildReplacedBy(s.state, m);
+      if (replacing.isPresent()) {
+        // a replacement lost before it was in sync: its rebuild starts over elsewhere
+        rebuild(s, replacing.get(), new Rebuild.ReplacementLost(reason));
+      } else if (!s.state.healing().rebuilds().containsKey(m.tag()) && replicasPerLeg(s.state) > 1) {
         Rebuild.Result r = Rebuild.start(memberRef(s.volumeId, m), reason, s.ctx.nowMillis());
         rebuildSteps(s, m.tag(), r);
       }
     }
     schedule(s);
+  }
+
+  /** The rebuild (by lost tag) whose replacement, not yet in sync, is {@code m}. */
+  private static Optional<String> rebuildReplacedBy(VolumeRecord state, ReplicaPlacement m) {
+    if (!state.healing().rebuildingTags().contains(m.tag())) {
+      return Optional.empty();
+    }
+    return state.healing().rebuilds().entrySet().stream()
+        .filter(r -> r.getValue().inFlight() && r.getValue().replacement()
+            .map(x -> x.disk().equals(m.diskId()) && x.extent().equals(m.tag())).orElse(false))
+        .map(Map.Entry::getKey).findFirst();
   }
 
   // ---- failover ----
@@ -300,6 +315,14 @@ final class VolumeHealer {
    * back still holding the slice, so until it answers the extent stays granted.
    */
   static void onOldMemberConfirmed(Steps s) {
+    for (ReplicaPlacement m : new ArrayList<>(s.state.healing().abandoned().values())) {
+      if (nodeDropped(s.state, m.nodeId())) {
+        s.emit(new VolumeRecord.AbandonedReplacementReleased(m.tag()));
+        Set<String> keep = heldTags(s.state, m.diskId());
+        keep.remove(m.tag());
+        s.send(new Outbound.ReleaseExtents(m.diskId(), keep, ""));
+      }
+    }
     for (Map.Entry<String, Rebuild.State> r : new TreeMap<>(s.state.healing().rebuilds()).entrySet()) {
       Rebuild.State st = r.getValue();
       if (st.stage() == Rebuild.Stage.IN_SYNC && !st.oldDetached() && oldMemberGone(s.state, r.getKey(), st)) {
@@ -313,12 +336,16 @@ final class VolumeHealer {
     if (state.appliedRevisions().getOrDefault(activeController(state), 0L) < mark) {
       return false;
     }
-    String oldNode = st.lost().extent().node();
-    if (state.desiredRevisions().containsKey(oldNode)) {
+    return nodeDropped(state, st.lost().extent().node());
+  }
+
+  /** Whether a node applied a desired state that no longer holds a slice taken out of it, or removed the volume. */
+  private static boolean nodeDropped(VolumeRecord state, String node) {
+    if (state.desiredRevisions().containsKey(node)) {
       // its desired state no longer holds the old slice (since the loss or the detach): in sync means gone
-      return !state.nodesBehind().contains(oldNode);
+      return !state.nodesBehind().contains(node) && !state.healing().lostNodes().contains(node);
     }
-    return !state.draining().containsKey(oldNode);
+    return !state.draining().containsKey(node);
   }
 
   static void onRaidStatus(Steps s, VolumeInput.RaidStatus status) {
@@ -400,7 +427,11 @@ final class VolumeHealer {
       } else if (a instanceof Rebuild.AttachReplacement) {
         VolumeDecider.sendPending(s); // ReplacementPlaced already gave the nodes their revisions
       } else if (a instanceof Rebuild.ReleaseExtent rel) {
-        release(s, lostTag, rel.extent());
+        if (s.state.healing().abandoned().containsKey(rel.extent().extent())) {
+          onOldMemberConfirmed(s); // an abandoned replacement: released once its node dropped it
+        } else {
+          release(s, lostTag, rel.extent());
+        }
       }
     }
   }
@@ -545,6 +576,8 @@ final class VolumeHealer {
     state.healing().rebuilds().values().stream()
         .filter(r -> !r.oldReleased() && r.stage() != Rebuild.Stage.DONE)
         .map(r -> r.lost().extent()).filter(x -> x.disk().equals(diskId)).forEach(x -> keep.add(x.extent()));
+    state.healing().abandoned().values().stream().filter(m -> m.diskId().equals(diskId))
+        .forEach(m -> keep.add(m.tag()));
     return keep;
   }
 

@@ -105,10 +105,16 @@ public record VolumeRecord(
        * A failover that waits until the lost converged controller must have fenced itself (it
        * writes through members on its own disks, which no disk node can fence); empty otherwise.
        */
-      Optional<FailoverDeferred> deferred)
+      Optional<FailoverDeferred> deferred,
+      /**
+       * Replacements lost before they were in sync, by their tag: out of the placement, their extent
+       * released only once their node confirmed it dropped the slice (it may come back holding it).
+       */
+      Map<String, ReplicaPlacement> abandoned)
       implements CborSerializable {
     public Healing {
       deferred = deferred == null ? Optional.empty() : deferred; // journals written before the field
+      abandoned = abandoned == null ? Map.of() : Canonical.map(abandoned);
       rebuilds = Canonical.map(rebuilds);
       marks = Canonical.map(marks);
       rebuildingTags = Canonical.set(rebuildingTags);
@@ -117,7 +123,7 @@ public record VolumeRecord(
     }
 
     public static Healing none() {
-      return new Healing(Optional.empty(), Map.of(), Map.of(), Set.of(), 0, Set.of(), Map.of(), Optional.empty());
+      return new Healing(Optional.empty(), Map.of(), Map.of(), Set.of(), 0, Set.of(), Map.of(), Optional.empty(), Map.of());
     }
 
     public boolean failingOver() {
@@ -188,7 +194,8 @@ public record VolumeRecord(
           AttachmentRemoved, NodeApplied, MemberLost, DeletionStarted, NodeRemoved, VolumeDeleted,
           GrowStarted, GrowCompleted, CandidatesChosen, MemberGranted, MemberRefused, ControllerGranted,
           ControllerRefused, GrowRequested, GrowAnswered, GrowRefused, ReleaseConfirmed, FailoverStep,
-          RebuildStep, StandbyAdded, ReplacementPlaced, NodeLostNoted, NodeDrained, FailoverDeferred {}
+          RebuildStep, StandbyAdded, ReplacementPlaced, NodeLostNoted, NodeDrained, FailoverDeferred,
+          AbandonedReplacementReleased {}
 
   /**
    * The active controller {@code nodeId} was lost while it holds members of the volume on its own
@@ -197,6 +204,9 @@ public record VolumeRecord(
    * would leave it acknowledging writes that land on its own copies only.
    */
   public record FailoverDeferred(String nodeId, long notBeforeMillis, String cause) implements Event {}
+
+  /** The extent of an abandoned replacement was given back: its node confirmed it dropped the slice. */
+  public record AbandonedReplacementReleased(String tag) implements Event {}
 
   /** A node the volume no longer touches confirmed it removed the volume's objects at {@code revision}. */
   public record NodeDrained(String nodeId, long revision) implements Event {}
@@ -430,7 +440,7 @@ public record VolumeRecord(
       Set<String> lost = new TreeSet<>(healing.lostNodes());
       lost.add(n.nodeId());
       e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), healing.rebuildingTags(),
-          healing.promotions(), lost, healing.retired(), healing.deferred());
+          healing.promotions(), lost, healing.retired(), healing.deferred(), healing.abandoned());
       Map<String, DesiredState> before = desiredStates();
       return e.build().reconfigured(before); // nothing is asked of a lost node any more
     }
@@ -441,9 +451,16 @@ public record VolumeRecord(
       e.releasesConfirmed = Set.of();
       return e.build();
     }
+    if (event instanceof AbandonedReplacementReleased r) {
+      Map<String, ReplicaPlacement> abandoned = new TreeMap<>(healing.abandoned());
+      abandoned.remove(r.tag());
+      e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), healing.rebuildingTags(),
+          healing.promotions(), healing.lostNodes(), healing.retired(), healing.deferred(), abandoned);
+      return e.build();
+    }
     if (event instanceof FailoverDeferred d) {
       e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), healing.rebuildingTags(),
-          healing.promotions(), healing.lostNodes(), healing.retired(), Optional.of(d));
+          healing.promotions(), healing.lostNodes(), healing.retired(), Optional.of(d), healing.abandoned());
       return e.build();
     }
     if (event instanceof NodeDrained d) {
@@ -525,7 +542,7 @@ public record VolumeRecord(
       p.replicas().stream().filter(m -> m.tag().equals(r.lostTag())).findFirst()
           .ifPresent(old -> retired.put(r.lostTag(), old));
       e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), rebuilding, healing.promotions(),
-          healing.lostNodes(), retired, healing.deferred());
+          healing.lostNodes(), retired, healing.deferred(), healing.abandoned());
       VolumeRecord next = e.build().reconfigured(before);
       return next.marked("attach:" + r.lostTag(), next.revision());
     }
@@ -535,12 +552,12 @@ public record VolumeRecord(
   private VolumeRecord applyFailover(Edit e, Failover.Event event) {
     if (event instanceof Failover.Detected d) {
       e.healing = new Healing(Optional.of(Failover.State.of(d)), healing.rebuilds(), healing.marks(),
-          healing.rebuildingTags(), healing.promotions(), healing.lostNodes(), healing.retired(), Optional.empty());
+          healing.rebuildingTags(), healing.promotions(), healing.lostNodes(), healing.retired(), Optional.empty(), healing.abandoned());
       return e.build();
     }
     Failover.State next = healing.failover().orElseThrow().apply(event);
     int promotions = healing.promotions() + (event instanceof Failover.PromotionRequested ? 1 : 0);
-    e.healing = new Healing(Optional.of(next), healing.rebuilds(), healing.marks(), healing.rebuildingTags(), promotions, healing.lostNodes(), healing.retired(), healing.deferred());
+    e.healing = new Healing(Optional.of(next), healing.rebuilds(), healing.marks(), healing.rebuildingTags(), promotions, healing.lostNodes(), healing.retired(), healing.deferred(), healing.abandoned());
     if (event instanceof Failover.EpochBumped b) {
       e.epoch = b.epoch();
       return e.build();
@@ -590,8 +607,29 @@ public record VolumeRecord(
     if (inSyncNow) {
       retired.remove(lostTag); // the old member's devices go now that no table uses them
     }
+    Map<String, ReplicaPlacement> abandoned = new TreeMap<>(healing.abandoned());
+    if (event instanceof Rebuild.ReplacementAbandoned a && placement.isPresent() && retired.containsKey(lostTag)) {
+      // The replacement was lost before it was in sync: the lost member takes its slot back (still
+      // lost, "- -" in the raid1) until a new replacement is placed; the abandoned one leaves.
+      Map<String, DesiredState> before = desiredStates();
+      ReplicaPlacement old = retired.remove(lostTag);
+      List<ReplicaPlacement> members = new ArrayList<>();
+      for (ReplicaPlacement m : placement.get().replicas()) {
+        if (m.tag().equals(a.extent().extent()) && m.diskId().equals(a.extent().disk())) {
+          abandoned.put(m.tag(), m);
+          rebuilding.remove(m.tag());
+          members.add(old);
+        } else {
+          members.add(m);
+        }
+      }
+      e.placement = Optional.of(new VolumePlacement(members, placement.get().controllers()));
+      e.healing = new Healing(healing.failover(), rebuilds, healing.marks(), rebuilding, healing.promotions(),
+          healing.lostNodes(), retired, healing.deferred(), abandoned);
+      return e.build().reconfigured(before);
+    }
     e.healing = new Healing(healing.failover(), rebuilds, healing.marks(), rebuilding, healing.promotions(),
-        healing.lostNodes(), retired, healing.deferred());
+        healing.lostNodes(), retired, healing.deferred(), abandoned);
     if (inSyncNow) {
       Map<String, DesiredState> before = desiredStates();
       VolumeRecord next2 = e.build().reconfigured(before);
@@ -604,7 +642,7 @@ public record VolumeRecord(
     Map<String, Long> marks = new TreeMap<>(healing.marks());
     marks.put(mark, atRevision);
     Edit e = new Edit(this);
-    e.healing = new Healing(healing.failover(), healing.rebuilds(), marks, healing.rebuildingTags(), healing.promotions(), healing.lostNodes(), healing.retired(), healing.deferred());
+    e.healing = new Healing(healing.failover(), healing.rebuilds(), marks, healing.rebuildingTags(), healing.promotions(), healing.lostNodes(), healing.retired(), healing.deferred(), healing.abandoned());
     return e.build();
   }
 
