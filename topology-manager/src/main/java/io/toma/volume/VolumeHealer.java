@@ -230,7 +230,7 @@ final class VolumeHealer {
     if (withoutController(s.state) && msg.reply().orElse(null) instanceof ControllerNode.SlotGranted granted) {
       // a failover found no standby to promote: the new one is promoted by a fresh failover
       addStandby(s, granted);
-      startFailover(s, f.map(Failover.State::failedController).orElse("none"), "no active controller");
+      startFailover(s, lastFailed(s.state), "no active controller");
       return;
     }
     if (f.isEmpty() || f.get().stage() != Failover.Stage.STANDBY_PLACEMENT_REQUESTED) {
@@ -259,6 +259,16 @@ final class VolumeHealer {
         highest + VolumeDecider.CNTLID_BLOCK)));
   }
 
+  /**
+   * The controller the last failover fenced, to fence again in a fresh one; "none" once that node
+   * is a controller of the volume again (back from a loss and chosen as the new standby).
+   */
+  private static String lastFailed(VolumeRecord state) {
+    String failed = state.healing().failover().map(Failover.State::failedController).orElse("none");
+    boolean placedAgain = state.placement().orElseThrow().controllers().stream().anyMatch(c -> c.nodeId().equals(failed));
+    return placedAgain ? "none" : failed;
+  }
+
   /** Placed, no failover under way, and no active controller (a failover had no standby to promote). */
   private static boolean withoutController(VolumeRecord state) {
     return state.phase() == Phase.PLACED && !state.healing().failingOver() && activeController(state).isEmpty();
@@ -276,8 +286,7 @@ final class VolumeHealer {
     boolean standby = state.placement().orElseThrow().controllers().stream()
         .anyMatch(c -> c.role() == ControllerRole.STANDBY && !state.healing().lostNodes().contains(c.nodeId()));
     if (standby) {
-      startFailover(s, state.healing().failover().map(Failover.State::failedController).orElse("none"),
-          "no active controller");
+      startFailover(s, lastFailed(state), "no active controller");
     } else {
       placeStandby(s, Set.of());
     }

@@ -466,6 +466,17 @@ public record VolumeRecord(
     if (event instanceof NodeDrained d) {
       if (draining.getOrDefault(d.nodeId(), Long.MAX_VALUE) <= d.revision()) {
         e.draining.remove(d.nodeId());
+        boolean holdsNothing = placement.map(p -> !p.nodes().contains(d.nodeId())).orElse(true)
+            && healing.retired().values().stream().noneMatch(m -> m.nodeId().equals(d.nodeId()))
+            && healing.abandoned().values().stream().noneMatch(m -> m.nodeId().equals(d.nodeId()));
+        if (healing.lostNodes().contains(d.nodeId()) && holdsNothing) {
+          // A lost node that answered again and holds nothing of the volume any more is a clean
+          // candidate again (a small cluster would otherwise run out of controller nodes).
+          Set<String> lost = new TreeSet<>(healing.lostNodes());
+          lost.remove(d.nodeId());
+          e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), healing.rebuildingTags(),
+              healing.promotions(), lost, healing.retired(), healing.deferred(), healing.abandoned());
+        }
       }
       return e.build();
     }
