@@ -607,6 +607,9 @@ final class VolumeHealer {
     s.state.healing().deferred().filter(d -> s.ctx.nowMillis() >= d.notBeforeMillis())
         .ifPresent(d -> startFailover(s, d.nodeId(), d.cause()));
     failover(s, new Failover.Tick());
+    if (s.state.phase() == Phase.PLACED) {
+      s.state.returnedLostNodes().forEach(n -> s.emit(new VolumeRecord.LostNodeReturned(n)));
+    }
     ensureController(s);
     if (s.state.phase() == Phase.PLACED) {
       schedule(s);

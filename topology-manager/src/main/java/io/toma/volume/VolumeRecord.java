@@ -195,7 +195,7 @@ public record VolumeRecord(
           GrowStarted, GrowCompleted, CandidatesChosen, MemberGranted, MemberRefused, ControllerGranted,
           ControllerRefused, GrowRequested, GrowAnswered, GrowRefused, ReleaseConfirmed, FailoverStep,
           RebuildStep, StandbyAdded, ReplacementPlaced, NodeLostNoted, NodeDrained, FailoverDeferred,
-          AbandonedReplacementReleased {}
+          AbandonedReplacementReleased, LostNodeReturned {}
 
   /**
    * The active controller {@code nodeId} was lost while it holds members of the volume on its own
@@ -204,6 +204,12 @@ public record VolumeRecord(
    * would leave it acknowledging writes that land on its own copies only.
    */
   public record FailoverDeferred(String nodeId, long notBeforeMillis, String cause) implements Event {}
+
+  /**
+   * A node declared lost answered again (it confirmed it removed the volume's objects) and holds
+   * nothing of the volume: it is a candidate for the volume's controllers and members again.
+   */
+  public record LostNodeReturned(String nodeId) implements Event {}
 
   /** The extent of an abandoned replacement was given back: its node confirmed it dropped the slice. */
   public record AbandonedReplacementReleased(String tag) implements Event {}
@@ -451,6 +457,13 @@ public record VolumeRecord(
       e.releasesConfirmed = Set.of();
       return e.build();
     }
+    if (event instanceof LostNodeReturned r) {
+      Set<String> lost = new TreeSet<>(healing.lostNodes());
+      lost.remove(r.nodeId());
+      e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), healing.rebuildingTags(),
+          healing.promotions(), lost, healing.retired(), healing.deferred(), healing.abandoned());
+      return e.build();
+    }
     if (event instanceof AbandonedReplacementReleased r) {
       Map<String, ReplicaPlacement> abandoned = new TreeMap<>(healing.abandoned());
       abandoned.remove(r.tag());
@@ -466,17 +479,6 @@ public record VolumeRecord(
     if (event instanceof NodeDrained d) {
       if (draining.getOrDefault(d.nodeId(), Long.MAX_VALUE) <= d.revision()) {
         e.draining.remove(d.nodeId());
-        boolean holdsNothing = placement.map(p -> !p.nodes().contains(d.nodeId())).orElse(true)
-            && healing.retired().values().stream().noneMatch(m -> m.nodeId().equals(d.nodeId()))
-            && healing.abandoned().values().stream().noneMatch(m -> m.nodeId().equals(d.nodeId()));
-        if (healing.lostNodes().contains(d.nodeId()) && holdsNothing) {
-          // A lost node that answered again and holds nothing of the volume any more is a clean
-          // candidate again (a small cluster would otherwise run out of controller nodes).
-          Set<String> lost = new TreeSet<>(healing.lostNodes());
-          lost.remove(d.nodeId());
-          e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), healing.rebuildingTags(),
-              healing.promotions(), lost, healing.retired(), healing.deferred(), healing.abandoned());
-        }
       }
       return e.build();
     }
@@ -829,6 +831,23 @@ public record VolumeRecord(
     return behind.isEmpty() ? Optional.empty() : Optional.of(growing
         + "waiting for " + String.join(", ", behind.stream()
             .map(n -> n + " to apply revision " + desiredRevisions.get(n)).toList()));
+  }
+
+  /**
+   * Lost nodes that came back: they confirmed the removal of the volume's objects (no longer
+   * draining) and hold nothing of it (no member, controller, retired or abandoned replacement).
+   */
+  public Set<String> returnedLostNodes() {
+    Set<String> out = new TreeSet<>();
+    for (String node : healing.lostNodes()) {
+      boolean holds = placement.map(p -> p.nodes().contains(node)).orElse(false)
+          || healing.retired().values().stream().anyMatch(m -> m.nodeId().equals(node))
+          || healing.abandoned().values().stream().anyMatch(m -> m.nodeId().equals(node));
+      if (!draining.containsKey(node) && !holds) {
+        out.add(node);
+      }
+    }
+    return out;
   }
 
   private boolean hasActiveController() {
