@@ -43,6 +43,8 @@ final class DeciderWorld {
   final Map<String, Long> nextOffset = new TreeMap<>();
   final Map<String, VolumeViews.RaidHealth> raid = new TreeMap<>();
   final Deque<VolumeInput> inbox = new ArrayDeque<>();
+  /** Every extent release asked, confirmed or not, in order. */
+  final List<Outbound.ReleaseExtents> releases = new ArrayList<>();
   final List<Outbound> held = new ArrayList<>();
   HealingSettings healing = HealingSettings.defaults();
   long now = 1_000_000;
@@ -138,6 +140,7 @@ final class DeciderWorld {
       log.add("removed " + r.nodeId() + " rev " + r.revision());
       inbox.add(new VolumeInput.Removed(r.nodeId(), r.revision()));
     } else if (out instanceof Outbound.ReleaseExtents r) {
+      releases.add(r);
       if (!r.confirmTarget().isEmpty()) {
         log.add("release " + r.diskId() + " keeping " + r.keepTags());
         inbox.add(new VolumeInput.ReleaseAnswered(r.confirmTarget(), true));
