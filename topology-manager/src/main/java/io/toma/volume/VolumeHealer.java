@@ -549,6 +549,12 @@ final class VolumeHealer {
         s.send(new Outbound.ReleaseExtents(d.diskId(), otherTags(s, d.diskId(), granted.extent().tag()), ""));
         return;
       }
+      if (s.state.lostDisks().containsKey(d.diskId()) || s.state.healing().lostNodes().contains(d.nodeId())) {
+        // the disk or its node was lost while the grant was on its way: nothing was built there yet
+        s.send(new Outbound.ReleaseExtents(d.diskId(), otherTags(s, d.diskId(), granted.extent().tag()), ""));
+        rebuild(s, msg.lostTag(), new Rebuild.Refused(d.diskId() + " was lost meanwhile"));
+        return;
+      }
       ReplicaPlacement lost = s.state.placement().orElseThrow().replicas().stream()
           .filter(m -> m.tag().equals(msg.lostTag())).findFirst().orElseThrow();
       String address = s.ctx.capacity().nodes().stream().filter(n -> n.nodeId().equals(d.nodeId()))
