@@ -200,6 +200,32 @@ class VolumeHealingScenariosTest {
     assertEquals(w.record, w.replayed(), "the journal replays to the same state");
   }
 
+  /** Default-shape seed 66 (link cut): a replacement was granted on a disk lost while the grant was on its way. */
+  @Test
+  void a_replacement_granted_on_a_disk_lost_meanwhile_is_given_back_and_placed_again() {
+    DeciderWorld w = new DeciderWorld("vol-meanwhile").withRacks(3, 1);
+    w.feed(new VolumeInput.Create(new VolumeSpec("vol-meanwhile", 8 * GIB, Layout.of(2, 2, 0, FailureDomainLevel.RACK))));
+    w.feed(new VolumeInput.Attach(VolumeHealingDecisionTest.HOST));
+    String active = w.active();
+    ReplicaPlacement victim = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> !m.nodeId().equals(active)).findFirst().orElseThrow();
+    java.util.List<String> struck = new java.util.ArrayList<>();
+    w.beforeReplacementAnswer = r -> {
+      if (struck.isEmpty()) {
+        struck.add(r.disk().diskId());
+        w.inbox.add(new VolumeInput.MemberLost(r.disk().diskId(), "I/O errors"));
+      }
+    };
+    w.feed(new VolumeInput.MemberLost(victim.diskId(), "I/O errors"));
+
+    String lostMeanwhile = struck.get(0);
+    assertTrue(w.record.lostDisks().containsKey(lostMeanwhile), "the fixture's replacement disk held a member too");
+    assertTrue(w.record.placement().orElseThrow().replicas().stream()
+            .noneMatch(m -> m.diskId().equals(lostMeanwhile) && w.record.healing().rebuildingTags().contains(m.tag())),
+        "no replacement stays on a lost disk: " + w.record.placement().orElseThrow().replicas());
+    assertTrue(w.releases.stream().anyMatch(r -> r.diskId().equals(lostMeanwhile)), "the grant was given back");
+  }
+
   /** Seed 26 (node crashes): every controller node had been lost once, so none was left for a new controller. */
   @Test
   void a_lost_node_that_came_back_and_holds_nothing_of_the_volume_may_host_it_again() {
