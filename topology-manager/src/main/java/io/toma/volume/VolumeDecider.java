@@ -196,7 +196,7 @@ public final class VolumeDecider {
       return;
     }
     ControllerOutcome controllers = new ControllerPlacer()
-        .place(snapshot.nodes(), spec.layout().standbyControllers(), round.excludedNodes());
+        .place(s.volumeId, snapshot.nodes(), spec.layout().standbyControllers(), round.excludedNodes());
     if (controllers instanceof ControllerOutcome.Refused refused) {
       abandon(s, refused.message());
       return;
