@@ -18,10 +18,11 @@ import java.util.function.ToDoubleFunction;
  * scorers), select the best disk whose failure domain the leg does not use yet. Pure: the same
  * inputs give the same answer.
  *
- * <p>Ties and near-ties (scores within {@code nearTie(request)} of the best) break on a hash of
- * (volume, slot, disk), not on disk id: creates running at once read the same capacity view, and a
- * fixed tie-break sent them all to the same few disks, whose entities then granted one at a time.
- * The hash spreads them over the near-best disks and is still a function of the inputs alone.
+ * <p>Ties break on disk id, except in a placer that spreads ({@link #forNewVolumes}): there ties
+ * and near-ties (scores within {@code nearTie(request)} of the best) break on a hash of (volume,
+ * slot, disk). Creates running at once read the same capacity view, and a fixed tie-break sent
+ * them all to the same few disks, whose entities then granted one at a time. The hash spreads them
+ * over the near-best disks and is still a function of the inputs alone.
  */
 public final class DiskPlacer {
 
@@ -29,31 +30,38 @@ public final class DiskPlacer {
 
   private final List<CandidateFilter> filters;
   private final List<WeightedScorer> scorers;
-  private final ToDoubleFunction<PlacementRequest> nearTie;
+  private final Optional<ToDoubleFunction<PlacementRequest>> nearTie;
 
-  /** Only exact ties are spread. */
+  /** Ties break on disk id. */
   public DiskPlacer(List<CandidateFilter> filters, List<WeightedScorer> scorers) {
-    this(filters, scorers, request -> 0.0);
+    this(filters, scorers, Optional.empty());
   }
 
-  /** Scores within {@code nearTie.applyAsDouble(request)} of the best count as ties. */
-  public DiskPlacer(
-      List<CandidateFilter> filters, List<WeightedScorer> scorers, ToDoubleFunction<PlacementRequest> nearTie) {
+  /** With {@code nearTie}: scores within its value of the best count as tied and break on a per-volume hash. */
+  public DiskPlacer(List<CandidateFilter> filters, List<WeightedScorer> scorers,
+      Optional<ToDoubleFunction<PlacementRequest>> nearTie) {
     this.filters = List.copyOf(filters);
     this.scorers = List.copyOf(scorers);
     this.nearTie = nearTie;
   }
 
-  /**
-   * The policy for new volumes: standard filters, greedy by free bytes; disks within one extent of
-   * the most free count as tied (free space stays balanced to about one extent, which is all the
-   * capacity view's freshness allows anyway under concurrent creates).
-   */
+  /** Standard filters, greedy by free bytes, ties on disk id (the simulation's healing shell uses it). */
   public static DiskPlacer greedyByFreeSpace(double reserveFraction) {
     return new DiskPlacer(
         CandidateFilters.standard(reserveFraction),
+        List.of(new WeightedScorer(CandidateScorer.mostFreeBytes(), 1.0)));
+  }
+
+  /**
+   * The production policy for new volumes: greedy by free bytes, and disks within one extent of
+   * the most free count as tied and are spread by volume (free space stays balanced to about one
+   * extent, which is all the capacity view's freshness allows anyway under concurrent creates).
+   */
+  public static DiskPlacer forNewVolumes(double reserveFraction) {
+    return new DiskPlacer(
+        CandidateFilters.standard(reserveFraction),
         List.of(new WeightedScorer(CandidateScorer.mostFreeBytes(), 1.0)),
-        PlacementRequest::extentBytes);
+        Optional.of(PlacementRequest::extentBytes));
   }
 
   /**
@@ -97,16 +105,25 @@ public final class DiskPlacer {
         bestScore = Math.max(bestScore, score);
       }
       Optional<DiskCandidate> best = Optional.empty();
-      double window = Math.max(0, nearTie.applyAsDouble(request));
-      long bestHash = Long.MAX_VALUE;
-      for (int i = 0; i < qualifying.size(); i++) {
-        if (scores.get(i) < bestScore - window) {
-          continue;
+      if (nearTie.isEmpty()) {
+        // candidates are in disk id order: the first best wins
+        for (int i = 0; i < qualifying.size() && best.isEmpty(); i++) {
+          if (scores.get(i) == bestScore) {
+            best = Optional.of(qualifying.get(i));
+          }
         }
-        long hash = spreadHash(request.volumeId(), slot, qualifying.get(i).disk().diskId());
-        if (hash < bestHash) {
-          bestHash = hash;
-          best = Optional.of(qualifying.get(i));
+      } else {
+        double window = Math.max(0, nearTie.get().applyAsDouble(request));
+        long bestHash = Long.MAX_VALUE;
+        for (int i = 0; i < qualifying.size(); i++) {
+          if (scores.get(i) < bestScore - window) {
+            continue;
+          }
+          long hash = spreadHash(request.volumeId(), slot, qualifying.get(i).disk().diskId());
+          if (hash < bestHash) {
+            bestHash = hash;
+            best = Optional.of(qualifying.get(i));
+          }
         }
       }
       if (best.isEmpty()) {

@@ -17,6 +17,7 @@ class DiskPlacerTest {
   static final long GIB = VolumeSpec.GIB;
   static final long TIB = VolumeSpec.TIB;
   final DiskPlacer placer = DiskPlacer.greedyByFreeSpace(0.05);
+  final DiskPlacer spreading = DiskPlacer.forNewVolumes(0.05);
 
   static DiskFacts disk(String id, String node, String rack, long size, long free) {
     return new DiskFacts(id, node, "z1", rack, size, free, true);
@@ -78,16 +79,16 @@ class DiskPlacerTest {
     }
     java.util.Map<String, Integer> chosen = new java.util.TreeMap<>();
     for (int v = 0; v < 64; v++) {
-      PlacementOutcome.Chosen c = (PlacementOutcome.Chosen) placer.place(
+      PlacementOutcome.Chosen c = (PlacementOutcome.Chosen) spreading.place(
           PlacementRequest.forNewVolume("vol-" + v, 1, 1, GIB, FailureDomainLevel.NODE, Set.of()), disks, Set.of());
       chosen.merge(c.members().get(0).disk().diskId(), 1, Integer::sum);
     }
     assertEquals(8, chosen.size(), "every near-best disk takes some: " + chosen);
     org.junit.jupiter.api.Assertions.assertTrue(chosen.values().stream().allMatch(n -> n <= 16),
         "no disk takes more than twice its share: " + chosen);
-    assertEquals(placer.place(PlacementRequest.forNewVolume("vol-1", 1, 1, GIB, FailureDomainLevel.NODE, Set.of()),
+    assertEquals(spreading.place(PlacementRequest.forNewVolume("vol-1", 1, 1, GIB, FailureDomainLevel.NODE, Set.of()),
             disks, Set.of()),
-        placer.place(PlacementRequest.forNewVolume("vol-1", 1, 1, GIB, FailureDomainLevel.NODE, Set.of()),
+        spreading.place(PlacementRequest.forNewVolume("vol-1", 1, 1, GIB, FailureDomainLevel.NODE, Set.of()),
             disks, Set.of()), "the same inputs give the same answer");
   }
 
@@ -95,7 +96,7 @@ class DiskPlacerTest {
   void aDiskMoreThanOneExtentBehindTheMostFreeIsNotChosenForANewVolume() {
     List<DiskFacts> disks = List.of(disk("a", "n1", "r1", 4 * TIB, 2 * TIB), disk("b", "n2", "r2", 4 * TIB, 2 * TIB - 2 * GIB));
     for (int v = 0; v < 20; v++) {
-      PlacementOutcome.Chosen c = (PlacementOutcome.Chosen) placer.place(
+      PlacementOutcome.Chosen c = (PlacementOutcome.Chosen) spreading.place(
           PlacementRequest.forNewVolume("vol-" + v, 1, 1, GIB, FailureDomainLevel.NODE, Set.of()), disks, Set.of());
       assertEquals("a", c.members().get(0).disk().diskId());
     }

@@ -28,7 +28,7 @@ class RebuildFanOutPropertyTest {
 
   static double fanOut(long seed, Mix mix) {
     Random random = new Random(seed);
-    SimulatedCluster cluster = new SimulatedCluster(DiskPlacer.greedyByFreeSpace(RESERVE));
+    SimulatedCluster cluster = new SimulatedCluster(DiskPlacer.forNewVolumes(RESERVE));
     for (int r = 0; r < 4; r++) {
       for (int n = 0; n < 3; n++) {
         String node = "r" + r + "n" + n;
