@@ -478,8 +478,10 @@ final class VolumeHealer {
           .filter(m -> !state.lostDisks().containsKey(m.diskId()) && !state.healing().rebuildingTags().contains(m.tag()))
           .map(m -> new DiskRef(m.nodeId(), m.diskId())).toList();
       if (st.pending()) {
+        long bytes = p.replicas().stream().filter(m -> m.tag().equals(r.getKey()))
+            .mapToLong(ReplicaPlacement::lengthBytes).findFirst().orElse(0);
         RepairScheduler.PendingRepair repair = new RepairScheduler.PendingRepair(st.lost().leg(), st.lost().slot(),
-            replicasPerLeg(state), sources.size(), sources);
+            replicasPerLeg(state), sources.size(), sources, bytes);
         pending.add(repair);
         byTag.put(r.getKey(), repair);
       } else if (st.inFlight()) {
@@ -527,7 +529,9 @@ final class VolumeHealer {
         .toList();
     PlacementRequest request = new PlacementRequest(s.volumeId, List.of(new MemberSlot(m.leg(), m.replica())),
         m.lengthBytes(), replicasPerLeg(state), level, Map.of(m.leg(), survivorsDomains), excludedDisks, true);
-    PlacementOutcome outcome = DiskPlacer.greedyByFreeSpace(s.ctx.settings().spareReserveFraction())
+    Map<String, Long> repairBytes = candidates.stream().collect(Collectors.toMap(DiskFacts::diskId,
+        DiskFacts::repairBytes, Long::sum));
+    PlacementOutcome outcome = DiskPlacer.forReprotection(s.ctx.settings().spareReserveFraction(), repairBytes)
         .place(request, candidates, excludedNodes);
     if (outcome instanceof PlacementOutcome.Refused refused) {
       rebuild(s, lostTag, new Rebuild.Refused(refused.message()));
