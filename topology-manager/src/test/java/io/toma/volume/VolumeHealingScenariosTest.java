@@ -41,6 +41,21 @@ class VolumeHealingScenariosTest {
     return w;
   }
 
+  /**
+   * The first of {@code prefix-0}, {@code prefix-1}, ... whose placement has the shape a scenario
+   * needs: placement spreads near-ties by a hash of the volume id, so the id picks the layout.
+   */
+  static DeciderWorld firstOnline(String prefix, int legs, int replicas,
+      java.util.function.Predicate<DeciderWorld> shape) {
+    for (int i = 0; i < 50; i++) {
+      DeciderWorld w = onlineVolume(prefix + "-" + i, legs, replicas);
+      if (shape.test(w)) {
+        return w;
+      }
+    }
+    throw new AssertionError("no volume id among " + prefix + "-0..49 gets the layout this scenario needs");
+  }
+
   static boolean holdsMember(DeciderWorld w, String node) {
     return w.record.placement().orElseThrow().replicas().stream().anyMatch(m -> m.nodeId().equals(node));
   }
@@ -48,7 +63,7 @@ class VolumeHealingScenariosTest {
   /** Seed 6 (control-link cut): the converged active, cut from the manager only, kept writing to its own copies. */
   @Test
   void a_lost_converged_controller_is_failed_over_only_once_it_must_have_fenced_itself() {
-    DeciderWorld w = onlineVolume("vol-conv", 1, 2);
+    DeciderWorld w = firstOnline("vol-conv", 1, 2, v -> holdsMember(v, v.active()));
     String active = w.active();
     assertTrue(holdsMember(w, active), "the fixture's active holds a member on its own disk");
     w.deadNodes.add(active);
@@ -172,7 +187,16 @@ class VolumeHealingScenariosTest {
   /** Seeds 37, 230, 274 (partition): a replacement lost before it was in sync stalled its rebuild for good. */
   @Test
   void a_replacement_lost_before_it_is_in_sync_is_placed_again_and_its_extent_waits_for_its_node() {
-    DeciderWorld w = onlineVolume("vol-replost", 1, 2);
+    // The lost replacement's node must not also hold the standby: that loss is another scenario.
+    DeciderWorld w = firstOnline("vol-replost", 1, 2, v -> {
+      DeciderWorld probe = onlineVolume(v.volumeId, 1, 2);
+      String probeActive = probe.active();
+      ReplicaPlacement lost = probe.record.placement().orElseThrow().replicas().stream()
+          .filter(m -> !m.nodeId().equals(probeActive)).findFirst().orElseThrow();
+      probe.feed(new VolumeInput.MemberLost(lost.diskId(), "I/O errors"));
+      return probe.record.placement().orElseThrow().replicas().stream()
+          .filter(m -> m.replica() == lost.replica()).noneMatch(m -> m.nodeId().equals(standby(probe.record)));
+    });
     String active = w.active();
     ReplicaPlacement far = w.record.placement().orElseThrow().replicas().stream()
         .filter(m -> !m.nodeId().equals(active)).findFirst().orElseThrow();
