@@ -538,7 +538,10 @@ final class VolumeHealer {
       return;
     }
     DiskFacts disk = ((PlacementOutcome.Chosen) outcome).members().get(0).disk();
-    int generation = m.generation() + 1;
+    // A new generation per attempt: a replacement abandoned earlier (its node may still hold it)
+    // never shares its tag, and so its devices and NQNs, with the next one.
+    int attempts = Optional.ofNullable(state.healing().rebuilds().get(lostTag)).map(Rebuild.State::attempts).orElse(1);
+    int generation = m.generation() + Math.max(1, attempts);
     String tag = new ReplicaPlacement(m.leg(), m.replica(), disk.diskId(), disk.nodeId(), disk.rack(), disk.zone(), "",
         0, 0, generation).tag();
     s.send(new Outbound.RequestReplacementExtent(lostTag, disk, tag, m.lengthBytes(), generation));

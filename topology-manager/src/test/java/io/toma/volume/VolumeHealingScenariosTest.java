@@ -210,6 +210,8 @@ class VolumeHealingScenariosTest {
     ReplicaPlacement second = w.record.placement().orElseThrow().replicas().stream()
         .filter(m -> m.replica() == far.replica()).findFirst().orElseThrow();
     assertNotEquals(first.nodeId(), second.nodeId(), "a new replacement elsewhere: " + w.record.reason());
+    // default-shape seed 115: the next replacement reused the abandoned one's tag (its devices, its NQN)
+    assertNotEquals(first.tag(), second.tag(), "a new generation for the next attempt");
     assertTrue(w.record.healing().abandoned().containsKey(first.tag()));
     assertTrue(w.releases.stream().noneMatch(r -> r.diskId().equals(first.diskId())),
         "the abandoned replacement's node may still hold its slice: " + w.releases);
