@@ -82,7 +82,13 @@ public final class TopologyService {
     PhysicalDisk.init(system, diskObserver, settings.snapshotEvery());
     ControllerNode.init(system, nodeObserver, settings.controllerSlotsPerNode(), settings.snapshotEvery());
     VolumeIndex.init(system, settings.snapshotEvery());
-    VirtualDisk.init(system, capacity, settings, healing);
+    // one admission gate for every volume's rebuilds: the caps hold cluster-wide; leases outlive a
+    // few missed ticks, and a volume that stops renewing (deleted, crashed) frees its permits
+    ActorRef<io.toma.healing.RebuildCoordinator.Command> rebuilds = io.toma.healing.RebuildCoordinator.init(system,
+        healing, settings.applyResendInterval().multipliedBy(10).plusSeconds(5),
+        key -> sharding.entityRefFor(VirtualDisk.TYPE_KEY, key.volume())
+            .tell(new VirtualDisk.RebuildPermitted(key.lostTag())));
+    VirtualDisk.init(system, capacity, settings, healing, rebuilds);
     ActorRef<FaultRouter.Command> faults = FaultRouter.init(system, capacity, healing, followMembership);
     system.systemActorOf(NodeReports.create(faults), "toma-node-reports", Props.empty());
     return new TopologyService(system, settings, capacity, faults);
