@@ -12,8 +12,10 @@ import java.util.TreeMap;
 
 /**
  * Classifies dm-raid status lines: a change of member health characters or of the sync action
- * (A/a/D, resync/recover/idle) is reported once it has been read twice in a row; one odd read
- * reports nothing. Sync progress alone is not news.
+ * (A/a/D, resync/recover/idle), or a new table (a reload), is reported once it has been read twice
+ * in a row; one odd read reports nothing. Sync progress alone is not news. A reload counts because
+ * a replacement that resyncs between two reads shows the same "AA idle" as before it: without the
+ * report the manager would wait for its sync for ever.
  */
 public record RaidWatcher(String nodeId, Map<String, String> reportedState, Map<String, String> candidate) {
 
@@ -38,7 +40,7 @@ public record RaidWatcher(String nodeId, Map<String, String> reportedState, Map<
         continue;
       }
       DmRaidStatus s = status.get();
-      String state = s.health() + " " + s.syncAction();
+      String state = s.health() + " " + s.syncAction() + " " + dev.table();
       String before = reportedState.get(dev.name());
       if (state.equals(before)) {
         reported.put(dev.name(), before);
