@@ -182,10 +182,14 @@ final class ApiRouter {
     }
     Optional<String> header = request.getHeader("Authorization").map(h -> h.value().strip());
     Optional<String> token = header.filter(h -> h.regionMatches(true, 0, "Bearer ", 0, 7)).map(h -> h.substring(7).strip());
+    if (header.isEmpty() && takesQueryToken(e)) {
+      token = queryToken(request);
+    }
     Optional<ApiAuth.Access> access = token.filter(t -> !t.isEmpty()).flatMap(auth::accessOf);
     if (access.isEmpty()) {
-      String detail = header.isEmpty() ? "this call needs a bearer token: send 'Authorization: Bearer <token>'"
-          : "the bearer token is not valid";
+      String detail = header.isPresent() || token.isPresent() ? "the bearer token is not valid"
+          : "this call needs a bearer token: send 'Authorization: Bearer <token>'"
+              + (takesQueryToken(e) ? " (or ?" + QUERY_TOKEN + "=<token>, for browsers' EventSource)" : "");
       return Optional.of(problem(Problem.of(401, "unauthorized", "Unauthorized", detail))
           .addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"toma\"")));
     }
@@ -196,6 +200,25 @@ final class ApiRouter {
     return Optional.empty();
   }
 
+  /**
+   * A browser's {@code EventSource} cannot send headers, so the event stream also takes the token
+   * as a query parameter. Only there: a token in a URL ends up in proxies' access logs, so a
+   * read-only token is the one to hand to a browser.
+   */
+  static final String QUERY_TOKEN = "access_token";
+
+  private static boolean takesQueryToken(Endpoint e) {
+    return e.operationId().equals("events");
+  }
+
+  private static Optional<String> queryToken(HttpRequest request) {
+    try {
+      return Optional.ofNullable(queryOf(request).get(QUERY_TOKEN)).map(String::strip);
+    } catch (RuntimeException malformed) {
+      return Optional.empty();
+    }
+  }
+
   /** Query parameters are refused by name unless the endpoint takes them (only the volume list does). */
   private Optional<HttpResponse> query(HttpRequest request, Endpoint e) {
     Map<String, String> q;
@@ -204,7 +227,8 @@ final class ApiRouter {
     } catch (RuntimeException ex) {
       return Optional.of(problem(Problem.invalid("", "the query string is malformed")));
     }
-    List<String> allowed = e.operationId().equals("listVolumes") ? List.of("limit", "offset") : List.of();
+    List<String> allowed = e.operationId().equals("listVolumes") ? List.of("limit", "offset")
+        : takesQueryToken(e) ? List.of(QUERY_TOKEN) : List.of();
     for (String name : q.keySet()) {
       if (!allowed.contains(name)) {
         return Optional.of(problem(Problem.invalid(name, "unknown query parameter '" + Sizes.abbreviate(name) + "'"

@@ -80,4 +80,25 @@ class AuthTest extends AllDirectives {
   void an_invalid_request_without_a_token_is_401_before_its_body_is_judged() {
     assertEquals(401, server.post("/api/v1/volumes", "{not json").status());
   }
+
+  @Test
+  void a_browser_event_source_authenticates_the_event_stream_with_a_query_token() {
+    var r = server.get("/api/v1/events?access_token=" + READER);
+    assertEquals(200, r.status(), r.body());
+    assertTrue(r.contentType().startsWith("text/event-stream"), r.contentType());
+    assertEquals(401, server.get("/api/v1/events?access_token=guess").status());
+    var bare = server.get("/api/v1/events");
+    assertEquals(401, bare.status());
+    assertTrue(bare.json().get("detail").asText().contains("access_token"), bare.body());
+  }
+
+  @Test
+  void a_query_token_is_refused_everywhere_but_the_event_stream() {
+    var r = server.get("/api/v1/volumes?access_token=" + WRITER);
+    assertEquals(401, r.status());
+    int before = cluster.volumeCount();
+    assertEquals(401, server.send("POST", "/api/v1/volumes?access_token=" + WRITER,
+        "{\"name\":\"q\",\"size\":\"1GiB\"}", "application/json", null).status());
+    assertEquals(before, cluster.volumeCount());
+  }
 }
