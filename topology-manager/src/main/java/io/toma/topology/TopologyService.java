@@ -89,6 +89,11 @@ public final class TopologyService {
         key -> sharding.entityRefFor(VirtualDisk.TYPE_KEY, key.volume())
             .tell(new VirtualDisk.RebuildPermitted(key.lostTag())));
     VirtualDisk.init(system, capacity, settings, healing, rebuilds);
+    // volumes with a repair under way are woken at start and every 10 resend intervals: sharding
+    // does not remember entities, and such a volume may be waiting on nobody but itself
+    io.toma.healing.RepairRoster.init(system, settings.snapshotEvery());
+    io.toma.healing.RepairRoster.Waker.init(system, settings.applyResendInterval().multipliedBy(10),
+        volume -> sharding.entityRefFor(VirtualDisk.TYPE_KEY, volume).tell(new VirtualDisk.WakeForRepair()));
     ActorRef<FaultRouter.Command> faults = FaultRouter.init(system, capacity, healing, followMembership);
     system.systemActorOf(NodeReports.create(faults), "toma-node-reports", Props.empty());
     return new TopologyService(system, settings, capacity, faults);

@@ -66,7 +66,10 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   public sealed interface ExternalCommand extends Command, CborSerializable
       permits Create, Get, Delete, Attach, Detach, Resize, ReportApplied, ReportApplyFailed, ReportRemoved,
           ReportMemberLost, ReportRaidStatus, StayAwake, ReportNodeLost, DrainNode, RebuildPermitted,
-          ReportLinkLost, ReportControllerUnreachable {}
+          ReportLinkLost, ReportControllerUnreachable, WakeForRepair {}
+
+  /** Sent by the repair roster's waker: starting the entity is the point (it resumes its repair). */
+  public record WakeForRepair() implements ExternalCommand {}
 
   /** A majority has not seen controller node {@code nodeId} for the confirm window (not downed yet). */
   public record ReportControllerUnreachable(String nodeId, String reason) implements ExternalCommand {}
@@ -197,6 +200,8 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   private final Optional<RebuildGate> gate;
   /** The record as of the latest decision (the gate computes what a rebuild loads from it). */
   private VolumeRecord current = VolumeRecord.absent();
+  /** What the repair roster was last told of this volume (empty: nothing yet since start). */
+  private Optional<Boolean> rosterTold = Optional.empty();
 
   private VirtualDisk(String volumeId, ActorContext<Command> ctx, TimerScheduler<Command> timers,
       ActorRef<CapacityView.Command> capacity, TopologySettings settings, HealingSettings healing,
@@ -300,6 +305,7 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
           return Effect().none();
         })
         .onCommand(StayAwake.class, (s, c) -> Effect().none())
+        .onCommand(WakeForRepair.class, (s, c) -> Effect().none())
         .build();
   }
 
@@ -330,12 +336,14 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
       current = state;
       perform(decision, replyTo);
       gate.ifPresent(g -> g.settle(state));
+      tellRoster(state);
       return Effect().none();
     }
     return Effect().persist(decision.events()).thenRun(s -> {
       current = s;
       perform(decision, replyTo);
       gate.ifPresent(g -> g.settle(s));
+      tellRoster(s);
     });
   }
 
@@ -423,6 +431,25 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
         ctx.getLog().info("volume {}: {}", volumeId, l.message());
       }
     }
+  }
+
+  /**
+   * Keep the repair roster true: a volume with a failover or rebuild under way is on it (so it is
+   * woken after a manager restart), one without is not. Told on change only (and once after start).
+   */
+  private void tellRoster(VolumeRecord state) {
+    if (gate.isEmpty()) {
+      return; // not wired to the cluster's healing singletons (single-entity tests)
+    }
+    boolean repairing = state.phase() == VolumeRecord.Phase.PLACED && (state.healing().failingOver()
+        || state.healing().rebuilds().values().stream().anyMatch(r -> r.stage() != io.toma.healing.Rebuild.Stage.DONE));
+    if (rosterTold.equals(Optional.of(repairing))) {
+      return;
+    }
+    rosterTold = Optional.of(repairing);
+    var roster = sharding.entityRefFor(io.toma.healing.RepairRoster.TYPE_KEY, io.toma.healing.RepairRoster.ID);
+    roster.tell(repairing ? new io.toma.healing.RepairRoster.Enter(volumeId)
+        : new io.toma.healing.RepairRoster.Leave(volumeId));
   }
 
   private void askReplacement(Outbound.RequestReplacementExtent r) {
