@@ -28,6 +28,16 @@ public record RaidWatcher(String nodeId, Map<String, String> reportedState, Map<
     return new RaidWatcher(nodeId, Map.of(), Map.of());
   }
 
+  /**
+   * Forget what was reported for these devices: their next reads are reported again. For a
+   * manager that asks again (it restarted and lost what it was told).
+   */
+  public RaidWatcher forget(java.util.function.Predicate<String> device) {
+    Map<String, String> reported = new TreeMap<>(reportedState);
+    reported.keySet().removeIf(device);
+    return new RaidWatcher(nodeId, reported, candidate);
+  }
+
   /** @param volumeOfDevice which volume each Toma dm device belongs to */
   public WatchStep<RaidWatcher> observe(Map<String, DmDeviceState> devices, Map<String, String> volumeOfDevice) {
     Map<String, String> reported = new TreeMap<>();

@@ -22,6 +22,16 @@ import io.toma.topology.TomaEvents;
 import io.toma.topology.VolumeSpec;
 import io.toma.topology.VolumeView;
 import io.toma.volume.VirtualDisk;
+import io.toma.volume.VolumeRecord;
+import org.apache.pekko.persistence.journal.Tagged;
+import org.apache.pekko.persistence.testkit.JournalOperation;
+import org.apache.pekko.persistence.testkit.ProcessingPolicy;
+import org.apache.pekko.persistence.testkit.ProcessingResult;
+import org.apache.pekko.persistence.testkit.ProcessingSuccess$;
+import org.apache.pekko.persistence.testkit.StorageFailure;
+import org.apache.pekko.persistence.testkit.WriteEvents;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
+import org.apache.pekko.persistence.typed.PersistenceId;
 import io.toma.volume.VolumeNames;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,26 +60,32 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Link loss and an unreachable controller end to end: real NodeAgents over the simulated kernels of
- * a {@link SimCluster} (3 racks, each with a disk node rNd and a controller node rNc), the topology
- * manager in one actor system, a simulated host writing and verifying through the volume.
+ * Link loss, an unreachable controller and a volume entity dying mid-repair, end to end: real
+ * NodeAgents over the simulated kernels of a {@link SimCluster} (3 racks, each with a disk node rNd
+ * and a controller node rNc), the topology manager in one actor system, a
+ * simulated host writing and verifying through the volume.
  *
  * <p>Two grace windows stack, as in production: the agents' path watcher (here 3 s of simulated
  * time: the agents read the simulated clock, so a flap's length is exact) and the detector's
  * {@code grace-window} (here 1 s of wall time).
  *
- * <p>The rebuild test runs last: a volume created after it may be granted an extent its rebuild
- * released, and the simulated kernel (like dm-raid) refuses a raid over a metadata device that
- * still holds another set's superblock (a known gap: new slices are not wiped yet).
+ * <p>The link-cut rebuild runs last: a volume created after it may be granted an extent its
+ * rebuild released, and the simulated kernel (like dm-raid) refuses a raid over a metadata device
+ * that still holds another set's superblock (a known gap: new slices are not wiped yet). It is also
+ * the restart-mid-rebuild test, for that reason.
+ *
+ * <p>A "manager restart" here is the volume's entity dying on a journal write failure (the
+ * persistence testkit's policy) in the middle of a step, its memory gone, its journal kept: nothing
+ * but the repair roster's waker starts it again, and it resumes from what it had persisted.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class LinkLossOnSimulatedKernelTest {
+class PathLossAndRestartOnSimulatedKernelTest {
 
   static final long MIB = 1L << 20;
   static final Duration PATH_GRACE = Duration.ofSeconds(3);
   static final HealingSettings HEALING = HealingSettings.defaults().withGraceWindow(Duration.ofSeconds(1))
       .withControllerFailoverConfirm(Duration.ofMillis(500));
-  static final TestTopology topology = new TestTopology("LinkLossOnSimulatedKernelTest",
+  static final TestTopology topology = new TestTopology("PathLossAndRestartOnSimulatedKernelTest",
       TestTopology.fastSettings(), new HealingSettings(HEALING.graceWindow(), Duration.ofMillis(500),
           HEALING.fenceConfirmTimeout(), HEALING.selfFenceTimeout(), HEALING.hostIoTimeout(), 2, 4,
           HEALING.controllerFailoverConfirm()));
@@ -278,9 +294,74 @@ class LinkLossOnSimulatedKernelTest {
     verify(v.host(), v.nqn(), written);
   }
 
+  /** Fails, once, the journal write of the volume's batch holding an event {@code which} accepts. */
+  static final class CrashOnce implements ProcessingPolicy<JournalOperation> {
+    final String persistenceId;
+    final java.util.function.Predicate<Object> which;
+    final java.util.concurrent.atomic.AtomicBoolean fired = new java.util.concurrent.atomic.AtomicBoolean();
+
+    CrashOnce(String volume, java.util.function.Predicate<Object> which) {
+      this.persistenceId = PersistenceId.of(VirtualDisk.TYPE_KEY.name(), volume).id();
+      this.which = which;
+    }
+
+    @Override
+    public ProcessingResult tryProcess(String pid, JournalOperation op) {
+      if (!fired.get() && pid.equals(persistenceId) && op instanceof WriteEvents w) {
+        for (Object e : scala.jdk.javaapi.CollectionConverters.asJava(w.batch())) {
+          Object payload = e instanceof Tagged t ? t.payload() : e;
+          if (which.test(payload) && fired.compareAndSet(false, true)) {
+            return new StorageFailure(new RuntimeException("the manager crashed (test)"));
+          }
+        }
+      }
+      return ProcessingSuccess$.MODULE$;
+    }
+  }
+
   @Test
   @Order(3)
-  void a_link_down_longer_than_the_grace_window_rebuilds_each_member_behind_it_exactly_once_elsewhere()
+  void the_volume_dying_in_the_middle_of_a_failover_completes_it_after_recovery_with_one_promotion()
+      throws Exception {
+    Online v = onlineVolume("vol-fo-crash", 1, "hfocrash");
+    String active = controller(v.view(), "active");
+    String standby = controller(v.view(), "standby");
+    int written = 0;
+    for (; written < 16; written++) {
+      write(v.host(), v.nqn(), written);
+    }
+    CrashOnce crash = new CrashOnce("vol-fo-crash", e -> e instanceof VolumeRecord.FailoverStep f
+        && f.event() instanceof Failover.Promoted);
+    PersistenceTestKit journal = PersistenceTestKit.create(topology.testKit.system());
+    journal.withPolicy(crash);
+    try {
+      cluster.crash(active);
+      topology.service.faults().tell(new FaultRouter.Signal(new FaultDetector.Downed(active)));
+      VolumeView after = awaitView("vol-fo-crash", "the standby active after the failover, resumed",
+          view -> view.state().equals("Online") && view.controllers().stream()
+              .anyMatch(c -> c.role().equals("active") && c.node().equals(standby)));
+      assertTrue(crash.fired.get(), "the entity died while promoting");
+      List<String> steps = steps("vol-fo-crash");
+      assertEquals(1, steps.stream().filter(s -> s.startsWith("failover: PromotionRequested")).count(),
+          "one promotion, before and after the restart: " + steps);
+      assertEquals(v.view().epoch() + 1, after.epoch());
+      assertTrue(steps.stream().anyMatch(s -> s.startsWith("failover: Done")), steps.toString());
+    } finally {
+      journal.resetPolicy();
+      // the crashed node boots again as a new member (for the tests after this one)
+      cluster.restart(active);
+      topology.service.faults().tell(new FaultRouter.Signal(new FaultDetector.MemberUp(active,
+          Optional.of("rack" + active.charAt(1)))));
+    }
+    for (; written < 32; written++) {
+      write(v.host(), v.nqn(), written);
+    }
+    verify(v.host(), v.nqn(), written);
+  }
+
+  @Test
+  @Order(4)
+  void a_link_down_longer_than_the_grace_window_rebuilds_each_member_behind_it_exactly_once_even_when_the_volume_dies_mid_rebuild()
       throws Exception {
     Online v = onlineVolume("vol-cut", 2, "hcut");
     String active = controller(v.view(), "active");
@@ -298,6 +379,12 @@ class LinkLossOnSimulatedKernelTest {
       write(v.host(), v.nqn(), written);
     }
 
+    // the volume's entity dies when it records the first replacement attached; it is started again
+    // only by the repair roster's waker (or a report), and resumes from its journal
+    CrashOnce crash = new CrashOnce("vol-cut", e -> e instanceof VolumeRecord.RebuildStep r
+        && r.event() instanceof Rebuild.Attached);
+    PersistenceTestKit journal = PersistenceTestKit.create(topology.testKit.system());
+    journal.withPolicy(crash);
     cluster.cutLink(active, peer);
     VolumeView healed;
     try {
@@ -314,7 +401,9 @@ class LinkLossOnSimulatedKernelTest {
       throw e;
     } finally {
       cluster.healLink(active, peer);
+      journal.resetPolicy();
     }
+    assertTrue(crash.fired.get(), "the entity died while attaching a replacement");
 
     List<String> steps = steps("vol-cut");
     Map<String, Long> memberLost = steps.stream().filter(s -> s.startsWith("rebuild of ") && s.endsWith(": MemberLost"))
