@@ -93,9 +93,10 @@ public record HealingSettings(
     if (graceWindow.isNegative() || fenceConfirmTimeout.isNegative() || fenceConfirmTimeout.isZero()) {
       problems.add("healing.grace-window must be >= 0 and healing.fence-confirm-timeout > 0");
     }
-    if (!controllerFailoverConfirm.minus(graceWindow).isNegative() && !graceWindow.isZero()) {
+    if (controllerFailoverConfirm.compareTo(graceWindow) > 0 || controllerFailoverConfirm.isNegative()) {
+      // past the grace window the node is declared lost anyway: the early failover would never come first
       problems.add("healing.controller-failover-confirm (" + controllerFailoverConfirm
-          + ") must be shorter than healing.grace-window (" + graceWindow + ")");
+          + ") must be between 0 and healing.grace-window (" + graceWindow + ")");
     }
     if (maxRebuildsPerDisk < 1 || maxRebuildsPerNode < 1) {
       problems.add(

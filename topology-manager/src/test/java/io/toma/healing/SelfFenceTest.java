@@ -77,4 +77,13 @@ class SelfFenceTest {
     assertEquals(1, noRebuilds.problems().size());
     assertEquals(1, windowTooLong.problems().size());
   }
+
+  @Test
+  void aControllerFailoverConfirmLongerThanTheGraceWindowIsRefused() {
+    HealingSettings late = HealingSettings.defaults().withControllerFailoverConfirm(Duration.ofSeconds(11));
+
+    assertEquals(1, late.problems().size());
+    assertTrue(late.problems().get(0).contains("controller-failover-confirm"));
+    assertTrue(HealingSettings.defaults().problems().isEmpty(), "the defaults are safe");
+  }
 }
