@@ -37,10 +37,17 @@ import java.util.function.Predicate;
  * delivers node states through the world, and rebuilds every volume from its journal on restart.
  *
  * <p>Healing: the shell plays the gossip failure detector (a node out of sight for
- * {@link HealingManager#NODE_LOSS_AFTER_MILLIS} is lost: {@link VolumeInput.NodeLost} to every
+ * {@link #NODE_LOSS_AFTER_MILLIS} is lost: {@link VolumeInput.NodeLost} to every
  * volume), answers replacement extents and standby slots, and feeds the controllers' raid status.
  */
 final class DeciderManager implements ManagerShell {
+  /** The gossip failure detector's delay: longer than self-fencing, so a cut-off minority stops first. */
+  static final long NODE_LOSS_AFTER_MILLIS = 4_000;
+  /** How often every volume ticks (resends what is owed, times repairs out). */
+  static final long RESEND_MILLIS = 1_000;
+  /** The first nvmet port a controller node gives a volume (4420 serves the disks' slices). */
+  static final int FIRST_SERVICE_ID = 4421;
+  private static final boolean PRINT = System.getenv("TOMA_SIM_TRACE") != null;
   private final ClusterShape shape;
   private final SafetyOverrides overrides;
   private final Map<String, List<VolumeRecord.Event>> journal = new TreeMap<>();
@@ -80,6 +87,11 @@ final class DeciderManager implements ManagerShell {
         HealingSettings.defaults(), overrides, snapshot(), Map.of());
     VolumeDecider.Decision d = VolumeDecider.decide(volume, records.get(volume), input, ctx);
     journal.computeIfAbsent(volume, v -> new ArrayList<>()).addAll(d.events());
+    if (PRINT) {
+      d.events().forEach(e -> System.err.println("  journal " + now + " " + volume + " " + e));
+      d.outbound().stream().filter(o -> o instanceof Outbound.Log || o instanceof Outbound.Publish)
+          .forEach(o -> System.err.println("  said " + now + " " + volume + " " + o));
+    }
     records.put(volume, d.after());
     for (Outbound o : d.outbound()) {
       perform(volume, o, now, out);
@@ -141,9 +153,13 @@ final class DeciderManager implements ManagerShell {
 
   private ControllerNode.SlotReply slot(String volume, String nodeId) {
     Map<String, Integer> hosted = slots.computeIfAbsent(nodeId, k -> new TreeMap<>());
-    int serviceId = hosted.computeIfAbsent(volume, v -> ManagerState.FIRST_SERVICE_ID
+    int serviceId = hosted.computeIfAbsent(volume, v -> FIRST_SERVICE_ID
         + (int) hosted.values().stream().distinct().count());
     return new ControllerNode.SlotGranted(facts(shape.node(nodeId)), serviceId);
+  }
+
+  static String hostNqnOf(String node) {
+    return io.toma.kernel.Names.NQN_PREFIX + "node." + node;
   }
 
   private NodeFacts facts(ClusterShape.NodeSpec n) {
@@ -154,7 +170,7 @@ final class DeciderManager implements ManagerShell {
     if (n.controller()) {
       roles.add(NodeFacts.ROLE_CONTROLLER);
     }
-    return new NodeFacts(n.id(), roles, n.zone(), n.rack(), n.address(), HealingManager.hostNqnOf(n.id()), false,
+    return new NodeFacts(n.id(), roles, n.zone(), n.rack(), n.address(), hostNqnOf(n.id()), false,
         slots.getOrDefault(n.id(), Map.of()).size());
   }
 
@@ -207,14 +223,14 @@ final class DeciderManager implements ManagerShell {
         }
       } else {
         long since = unreachableSince.computeIfAbsent(n.id(), k -> now);
-        if (now - since >= HealingManager.NODE_LOSS_AFTER_MILLIS && lost.add(n.id())) {
+        if (now - since >= NODE_LOSS_AFTER_MILLIS && lost.add(n.id())) {
           for (String volume : new ArrayList<>(records.keySet())) {
             decide(volume, new VolumeInput.NodeLost(n.id(), "out of sight for " + (now - since) + " ms"), now, out);
           }
         }
       }
     }
-    if (lastTick != Long.MIN_VALUE && now - lastTick < HealingManager.RESEND_MILLIS) {
+    if (lastTick != Long.MIN_VALUE && now - lastTick < RESEND_MILLIS) {
       return;
     }
     lastTick = now;
@@ -245,8 +261,11 @@ final class DeciderManager implements ManagerShell {
     Map<String, VolumeView> out = new TreeMap<>();
     records.forEach((id, r) -> {
       VolumePlacement p = r.placement().orElse(new VolumePlacement(List.of(), List.of()));
+      // As the healing shell: a rebuild whose replacement placement refused is short of capacity.
+      boolean capacityShort = r.healing().rebuilds().values().stream()
+          .anyMatch(b -> b.pending() && b.lastRefusal().isPresent());
       out.put(id, new VolumeView(id, p.controllers(), p.replicas(), r.attachments(), r.desiredStates(), Set.of(),
-          r.visibleState() == VolumeState.ONLINE, false, r.reason().orElse("online")));
+          r.visibleState() == VolumeState.ONLINE, capacityShort, r.reason().orElse("online")));
     });
     return out;
   }

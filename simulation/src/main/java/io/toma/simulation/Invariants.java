@@ -64,7 +64,7 @@ final class Invariants {
     if (!optimized) {
       return false;
     }
-    String hostNqn = HealingManager.hostNqnOf(node);
+    String hostNqn = DeciderManager.hostNqnOf(node);
     for (KernelState disk : kernels.values()) {
       for (KernelState.SubsystemState member : disk.subsystems().values()) {
         if (member.nqn().startsWith(nqn + ".") && member.allowedHosts().contains(hostNqn)) {

@@ -1,7 +1,7 @@
 package io.toma.simulation;
 
 import io.toma.healing.HealingSettings;
-import io.toma.healing.SelfFence;
+import io.toma.agent.SelfFence;
 import io.toma.kernel.DesiredState;
 import io.toma.kernel.DesiredState.AnaState;
 import io.toma.kernel.DesiredState.NvmetPort;
@@ -87,7 +87,13 @@ final class NodeShell {
   // ---- messages ----
 
   void onMessage(Message.ToNode message, Consumer<Message> out) {
-    registering = false;
+    onManagerMessage(message, out);
+    // Registered until the manager spoke for every fenced volume: a Remove of another volume (a
+    // drain the manager resends anyway) says nothing of the ones it must send again.
+    registering = registering && !fenced.isEmpty();
+  }
+
+  private void onManagerMessage(Message.ToNode message, Consumer<Message> out) {
     if (message instanceof Message.Apply a) {
       Held held = store.get(a.volume());
       if (removedAt.getOrDefault(a.volume(), -1L) >= a.revision()) {
@@ -103,7 +109,9 @@ final class NodeShell {
       if (fenced.remove(a.volume())) {
         dirty = true;
       }
-      selfFence = SelfFence.reinstated();
+      // The manager reaches it again: the majority is back in sight (the simulation's NodeShell
+      // reinstates per volume, as the manager resends each; see the class comment).
+      selfFence = SelfFence.State.serving();
     } else if (message instanceof Message.Remove r) {
       Held held = store.get(r.volume());
       if (held == null || held.revision() <= r.revision()) {
@@ -142,7 +150,8 @@ final class NodeShell {
     if (!node.isUp()) {
       return;
     }
-    SelfFence.Step step = SelfFence.observe(selfFence, reachableMembers, totalMembers, nowMillis, settings);
+    SelfFence.Step step = SelfFence.observe(selfFence, new SelfFence.Membership(reachableMembers, totalMembers, false),
+        nowMillis, settings.selfFenceTimeout(), heldRevisions());
     selfFence = step.state();
     if (step.decision() instanceof SelfFence.FenceNow) {
       fenced.addAll(store.keySet());
@@ -158,12 +167,23 @@ final class NodeShell {
    * members on its own disks, which the failover cannot fence.
    */
   void downed() {
-    if (node.isUp() && !selfFence.fenced()) {
-      selfFence = new SelfFence.State(java.util.Optional.empty(), true);
+    if (!node.isUp()) {
+      return;
+    }
+    SelfFence.Step step = SelfFence.observe(selfFence, new SelfFence.Membership(0, 1, true), 0, java.time.Duration.ZERO,
+        heldRevisions());
+    selfFence = step.state();
+    if (step.decision() instanceof SelfFence.FenceNow) {
       fenced.addAll(store.keySet());
       dirty = true;
       registering = true;
     }
+  }
+
+  private Map<String, Long> heldRevisions() {
+    Map<String, Long> out = new TreeMap<>();
+    store.forEach((volume, held) -> out.put(volume, held.revision()));
+    return out;
   }
 
   boolean needsReconcile() {

@@ -6,7 +6,8 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * What a run may draw from its seed: the cluster's size, how many volumes and faults, which fault
+ * What a run may draw from its seed (the manager is always the production {@code VolumeDecider},
+ * through {@link DeciderManager}): the cluster's size, how many volumes and faults, which fault
  * kinds, and the time budget (setup, faults, quiet period, and the bound within which every volume
  * must be back Online once faults stop).
  */
@@ -24,14 +25,7 @@ public record Options(
     Duration faultSpacing,
     Duration quietPeriod,
     Duration onlineBound,
-    SafetyOverrides overrides,
-    ManagerKind manager) {
-
-  /** Which manager shell runs: the healing shell (failover, rebuild) or the production VolumeDecider. */
-  public enum ManagerKind {
-    HEALING,
-    DECIDER
-  }
+    SafetyOverrides overrides) {
 
   public Options {
     faultKinds = Set.copyOf(faultKinds.isEmpty() ? EnumSet.noneOf(FaultKind.class) : EnumSet.copyOf(faultKinds));
@@ -46,48 +40,34 @@ public record Options(
   public static Options defaults() {
     return new Options(4, 10, 1, 4, 1, 4, EnumSet.allOf(FaultKind.class), false,
         Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(25), Duration.ofSeconds(20),
-        Duration.ofSeconds(60), SafetyOverrides.SAFE, ManagerKind.HEALING);
+        Duration.ofSeconds(60), SafetyOverrides.SAFE);
   }
 
   /** Small clusters and short schedules, for the fixed seeds of the test suite. */
   public static Options small() {
     return new Options(4, 6, 1, 2, 1, 2, EnumSet.allOf(FaultKind.class), false,
         Duration.ofMillis(100), Duration.ofSeconds(3), Duration.ofSeconds(20), Duration.ofSeconds(10),
-        Duration.ofSeconds(60), SafetyOverrides.SAFE, ManagerKind.HEALING);
+        Duration.ofSeconds(60), SafetyOverrides.SAFE);
   }
 
   public Options withOverrides(SafetyOverrides value) {
     return new Options(minNodes, maxNodes, minVolumes, maxVolumes, minFaults, maxFaults, faultKinds,
-        disaggregated, step, setup, faultSpacing, quietPeriod, onlineBound, value, manager);
+        disaggregated, step, setup, faultSpacing, quietPeriod, onlineBound, value);
   }
 
   public Options withFaultKinds(Set<FaultKind> kinds) {
     return new Options(minNodes, maxNodes, minVolumes, maxVolumes, minFaults, maxFaults, kinds,
-        disaggregated, step, setup, faultSpacing, quietPeriod, onlineBound, overrides, manager);
+        disaggregated, step, setup, faultSpacing, quietPeriod, onlineBound, overrides);
   }
 
   public Options withFaults(int min, int max) {
     return new Options(minNodes, maxNodes, minVolumes, maxVolumes, min, max, faultKinds,
-        disaggregated, step, setup, faultSpacing, quietPeriod, onlineBound, overrides, manager);
-  }
-
-  /** The fault kinds the production decider survives on every fixed seed (see docs/simulation.md). */
-  public static final Set<FaultKind> DECIDER_SURVIVES =
-      Set.copyOf(EnumSet.of(FaultKind.DISK_DEATH, FaultKind.SLOW_DISK, FaultKind.MANAGER_RESTART));
-
-  /**
-   * Runs the production {@code VolumeDecider} as the manager, with the fault kinds it survives
-   * ({@link #DECIDER_SURVIVES}); {@link #withFaultKinds} after it draws others.
-   */
-  public Options withDecider() {
-    return new Options(minNodes, maxNodes, minVolumes, maxVolumes, minFaults, maxFaults,
-        DECIDER_SURVIVES, disaggregated, step, setup,
-        faultSpacing, quietPeriod, onlineBound, overrides, ManagerKind.DECIDER);
+        disaggregated, step, setup, faultSpacing, quietPeriod, onlineBound, overrides);
   }
 
   /** Disk nodes and controller nodes apart (no converged node). */
   public Options withDisaggregated(boolean value) {
     return new Options(minNodes, maxNodes, minVolumes, maxVolumes, minFaults, maxFaults, faultKinds,
-        value, step, setup, faultSpacing, quietPeriod, onlineBound, overrides, manager);
+        value, step, setup, faultSpacing, quietPeriod, onlineBound, overrides);
   }
 }

@@ -12,7 +12,7 @@ import java.util.TreeMap;
 
 /**
  * {@code toma simulate --seeds N [--from S] [--faults kind,kind...] [--break fencing|release-before-sync]
- * [--small] [--disaggregated] [--decider]}: runs N seeded simulations from seed S and prints a summary (seeds run, faults
+ * [--small] [--disaggregated]}: runs N seeded simulations, with the production VolumeDecider as the manager, from seed S and prints a summary (seeds run, faults
  * injected by kind, repairs done, violations with the command that replays each). Exit 0 when no
  * run broke an invariant, 1 when one did, 2 on bad arguments.
  */
@@ -31,7 +31,6 @@ public final class SimulateCommand {
     String faultsArg = "";
     boolean small = false;
     boolean disaggregated = false;
-    boolean decider = false;
     try {
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
@@ -41,10 +40,10 @@ public final class SimulateCommand {
           case "--break" -> breakWhat = args[++i];
           case "--small" -> small = true;
           case "--disaggregated" -> disaggregated = true;
-          case "--decider" -> decider = true;
+          case "--decider" -> { } // the decider is the only manager now: kept so older replay lines still run
           case "--help", "-h" -> {
             out.println("usage: toma simulate --seeds N [--from S] [--faults kind,...] "
-                + "[--break fencing|release-before-sync] [--small] [--disaggregated] [--decider]");
+                + "[--break fencing|release-before-sync] [--small] [--disaggregated]");
             out.println("fault kinds: " + String.join(", ", EnumSet.allOf(FaultKind.class).stream().map(FaultKind::label).toList()));
             return 0;
           }
@@ -56,9 +55,6 @@ public final class SimulateCommand {
       }
       if (small) {
         options = Options.small();
-      }
-      if (decider) {
-        options = options.withDecider();
       }
       if (disaggregated) {
         options = options.withDisaggregated(true);
@@ -76,7 +72,7 @@ public final class SimulateCommand {
       out.println("toma simulate: " + e.getMessage());
       return 2;
     }
-    String extra = (small ? " --small" : "") + (disaggregated ? " --disaggregated" : "") + (decider ? " --decider" : "") + (faultsArg.isEmpty() ? "" : " --faults " + faultsArg)
+    String extra = (small ? " --small" : "") + (disaggregated ? " --disaggregated" : "") + (faultsArg.isEmpty() ? "" : " --faults " + faultsArg)
         + (breakWhat.isEmpty() ? "" : " --break " + breakWhat);
     Summary summary = new Summary();
     long started = System.nanoTime();

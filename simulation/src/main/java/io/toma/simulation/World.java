@@ -45,15 +45,6 @@ final class World {
   private final Map<String, HostDriver> hostOf = new TreeMap<>();
   /** Set TOMA_SIM_TRACE=1 to print the trace and the manager's journal as the run goes. */
   private static final boolean PRINT = System.getenv("TOMA_SIM_TRACE") != null;
-  private final List<ManagerEvent> journal = new ArrayList<>() {
-    @Override
-    public boolean add(ManagerEvent e) {
-      if (PRINT) {
-        System.err.println("  journal " + e);
-      }
-      return super.add(e);
-    }
-  };
   private final HealingSettings settings = HealingSettings.defaults();
   private final ManagerShell manager;
   private final MessageQueue queue = new MessageQueue();
@@ -96,9 +87,7 @@ final class World {
       SimHost host = cluster.addHost("h" + i, "10.9.0." + i, Names.NQN_PREFIX + "host-" + i);
       hosts.add(new HostDriver(host));
     }
-    this.manager = options.manager() == Options.ManagerKind.DECIDER
-        ? new DeciderManager(shape, options.overrides())
-        : new HealingManager(shape, settings, options.overrides(), journal);
+    this.manager = new DeciderManager(shape, options.overrides());
   }
 
   RunReport run() {

@@ -12,12 +12,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The simulation tier of {@code mvn verify}: a fixed set of seeds, each a random cluster, volumes
- * and fault schedule, must keep every invariant. Runs are independent and single-threaded, so they
- * are spread over the machine's cores without losing determinism.
- *
- * <p>The seeds run on the production {@code VolumeDecider} with the fault kinds it survives
- * ({@link Options#DECIDER_SURVIVES}); every fault kind still runs on the simulation's
- * {@link HealingManager} until the decider survives them too (docs/simulation.md says which).
+ * and fault schedule of every kind, must keep every invariant with the production
+ * {@code VolumeDecider} as the manager (through {@link DeciderManager}). Runs are independent and
+ * single-threaded, so they are spread over the machine's cores without losing determinism.
  */
 class FixedSeedsTest {
   static final long FIRST_SEED = 1;
@@ -41,19 +38,7 @@ class FixedSeedsTest {
   }
 
   @Test
-  void twoHundredFixedSeedsOnTheProductionDeciderKeepEveryInvariant() {
-    Map<Long, RunReport> reports = runAll(Options.small().withDecider());
-
-    int repairs = reports.values().stream().mapToInt(RunReport::repairsDone).sum();
-    assertTrue(repairs > 0, "dead disks are rebuilt by the decider, got " + repairs + " repairs");
-    for (FaultKind kind : Options.DECIDER_SURVIVES) {
-      assertTrue(reports.values().stream().anyMatch(r -> r.faultsByKind().getOrDefault(kind, 0) > 0),
-          "the fixed seeds inject " + kind.label() + " at least once");
-    }
-  }
-
-  @Test
-  void twoHundredFixedSeedsWithEveryFaultKindKeepEveryInvariantOnTheHealingShell() {
+  void twoHundredFixedSeedsWithEveryFaultKindKeepEveryInvariantOnTheProductionDecider() {
     Map<Long, RunReport> reports = runAll(Options.small());
 
     int repairs = reports.values().stream().mapToInt(RunReport::repairsDone).sum();

@@ -2,10 +2,12 @@ package io.toma.disk;
 
 import io.toma.persistence.CborSerializable;
 import io.toma.topology.DiskFacts;
+import io.toma.topology.ReplicaPlacement;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -105,13 +107,22 @@ public final class PhysicalDisk
     }
 
     DiskFacts facts(String diskId) {
+      long repairBytes = allocator.extents().stream()
+          .filter(e -> ReplicaPlacement.isReplacementTag(e.tag())).mapToLong(Extent::lengthBytes).sum();
       return new DiskFacts(
-          diskId, nodeId, zone, rack, allocator.sizeBytes(), allocator.freeBytes(), healthy && !lost);
+          diskId, nodeId, zone, rack, allocator.sizeBytes(), allocator.freeBytes(), healthy && !lost, repairBytes);
     }
 
+    /**
+     * The volumes with extents here, largest extent first: told of a loss in this order, their
+     * replacements are placed largest first, which keeps the rebuild load per survivor even
+     * (list scheduling, largest job first; docs/benchmarks.md §3).
+     */
     Set<String> volumes() {
-      Set<String> ids = new TreeSet<>();
-      allocator.extents().forEach(e -> ids.add(e.volumeId()));
+      Set<String> ids = new LinkedHashSet<>();
+      allocator.extents().stream()
+          .sorted(Comparator.comparingLong(Extent::lengthBytes).reversed().thenComparing(Extent::volumeId))
+          .forEach(e -> ids.add(e.volumeId()));
       return ids;
     }
   }

@@ -82,7 +82,7 @@ public record HealingSettings(
    */
   public List<String> problems() {
     List<String> problems = new ArrayList<>();
-    problems.addAll(SelfFence.checkTimeouts(selfFenceTimeout, hostIoTimeout));
+    problems.addAll(io.toma.agent.SelfFence.checkTimeouts(selfFenceTimeout, hostIoTimeout));
     if (!rackCorrelationWindow.minus(graceWindow).isNegative()) {
       // The detector decides a rack group when the grace of its latest member ends: a window as
       // long as the grace would let a group keep growing after its first member was due.

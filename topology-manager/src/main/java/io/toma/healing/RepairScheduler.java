@@ -18,8 +18,10 @@ import java.util.stream.Collectors;
  * is simply many pending repairs.
  *
  * <p>Order: fewer in-sync members first (a leg with no spare copy before a leg with one), then more
- * members missing, then volume id, leg and slot, so two runs over the same input start the same
- * repairs. The pass is greedy and work-conserving: a repair blocked by a busy disk does not hold
+ * members missing, then the largest member first (list scheduling, largest job first: the
+ * replacements, each placed on the survivor that received the least so far, then load the
+ * survivors evenly; docs/benchmarks.md §3), then volume id, leg and slot, so two runs over the
+ * same input start the same repairs. The pass is greedy and work-conserving: a repair blocked by a busy disk does not hold
  * back a less urgent one on idle disks.
  */
 public final class RepairScheduler {
@@ -32,11 +34,17 @@ public final class RepairScheduler {
    * @param membersInSync members of the leg alive and in sync now
    * @param touches the disks the rebuild will load: the in-sync members' disks it copies from,
    *     and its target once placement has chosen one
+   * @param bytes the member's size: within one redundancy level the largest start first
    */
   public record PendingRepair(
-      LegRef leg, int slot, int membersWanted, int membersInSync, Collection<DiskRef> touches) {
+      LegRef leg, int slot, int membersWanted, int membersInSync, Collection<DiskRef> touches, long bytes) {
     public PendingRepair {
       touches = touches.stream().distinct().sorted(DISK_ORDER).toList();
+    }
+
+    /** A repair whose size does not matter to the caller. */
+    public PendingRepair(LegRef leg, int slot, int membersWanted, int membersInSync, Collection<DiskRef> touches) {
+      this(leg, slot, membersWanted, membersInSync, touches, 0);
     }
 
     /** Copies beyond the one that keeps the leg readable. */
@@ -91,6 +99,7 @@ public final class RepairScheduler {
       Comparator.comparingInt(PendingRepair::membersInSync)
           .thenComparing(Comparator.comparingInt(
               (PendingRepair p) -> p.membersWanted() - p.membersInSync()).reversed())
+          .thenComparing(Comparator.comparingLong(PendingRepair::bytes).reversed())
           .thenComparing(p -> p.leg().volume())
           .thenComparingInt(p -> p.leg().leg())
           .thenComparingInt(PendingRepair::slot);

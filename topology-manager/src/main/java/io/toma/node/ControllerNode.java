@@ -1,13 +1,16 @@
 package io.toma.node;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import io.toma.persistence.CborSerializable;
 import io.toma.topology.ControllerRole;
 import io.toma.topology.NodeFacts;
+import java.util.BitSet;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -17,6 +20,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
@@ -83,29 +87,84 @@ public final class ControllerNode
 
   public record ControllerReleased(String volumeId) implements Event {}
 
-  public record State(
-      Optional<NodeRegistered> registration, boolean cordoned, Map<String, HostedController> hosted)
+  public record State(Optional<NodeRegistered> registration, boolean cordoned, HostedControllers hosted)
       implements CborSerializable {
-
-    public State {
-      hosted = Map.copyOf(hosted);
-    }
 
     Optional<NodeFacts> facts(String nodeId) {
       return registration.map(r -> new NodeFacts(
           nodeId, r.roles(), r.zone(), r.rack(), r.fabricAddress(), r.hostNqn(), cordoned, hosted.size()));
     }
+  }
+
+  /**
+   * The controllers a node hosts, by volume, with the ports in use kept beside them. Changed in
+   * place by the event handler (it runs on the entity's thread and the value never leaves it:
+   * replies and snapshots get copies), so hosting a controller costs O(log n), not a copy of
+   * every hosted controller and a rebuilt set of every port in use. Serialized as the plain map.
+   */
+  public static final class HostedControllers {
+    private final TreeMap<String, HostedController> byVolume;
+    private final BitSet usedPorts = new BitSet();
+
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    public HostedControllers(Map<String, HostedController> byVolume) {
+      this.byVolume = new TreeMap<>(byVolume);
+      this.byVolume.values().forEach(h -> usedPorts.set(h.serviceId() - FIRST_CONTROLLER_SERVICE_ID));
+    }
+
+    /** A read-only view, for this entity's own use. */
+    @JsonValue
+    public Map<String, HostedController> asMap() {
+      return Collections.unmodifiableMap(byVolume);
+    }
+
+    /** A copy, for anything that leaves the entity. */
+    Map<String, HostedController> copy() {
+      return Map.copyOf(byVolume);
+    }
+
+    Optional<HostedController> get(String volumeId) {
+      return Optional.ofNullable(byVolume.get(volumeId));
+    }
+
+    int size() {
+      return byVolume.size();
+    }
 
     /** The lowest free service id of the range, or empty when every slot is taken. */
     Optional<Integer> freeServiceId(int slots) {
-      Set<Integer> used = new TreeSet<>();
-      hosted.values().forEach(h -> used.add(h.serviceId()));
-      for (int id = FIRST_CONTROLLER_SERVICE_ID; id < FIRST_CONTROLLER_SERVICE_ID + slots; id++) {
-        if (!used.contains(id)) {
-          return Optional.of(id);
-        }
+      int free = usedPorts.nextClearBit(0);
+      return free < slots ? Optional.of(FIRST_CONTROLLER_SERVICE_ID + free) : Optional.empty();
+    }
+
+    void put(String volumeId, HostedController hosted) {
+      HostedController before = byVolume.put(volumeId, hosted);
+      if (before != null) {
+        usedPorts.clear(before.serviceId() - FIRST_CONTROLLER_SERVICE_ID);
       }
-      return Optional.empty();
+      usedPorts.set(hosted.serviceId() - FIRST_CONTROLLER_SERVICE_ID);
+    }
+
+    void remove(String volumeId) {
+      HostedController before = byVolume.remove(volumeId);
+      if (before != null) {
+        usedPorts.clear(before.serviceId() - FIRST_CONTROLLER_SERVICE_ID);
+      }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof HostedControllers other && byVolume.equals(other.byVolume);
+    }
+
+    @Override
+    public int hashCode() {
+      return byVolume.hashCode();
+    }
+
+    @Override
+    public String toString() {
+      return byVolume.toString();
     }
   }
 
@@ -134,12 +193,28 @@ public final class ControllerNode
 
   @Override
   public State emptyState() {
-    return new State(Optional.empty(), false, Map.of());
+    return new State(Optional.empty(), false, new HostedControllers(Map.of()));
   }
 
   @Override
   public RetentionCriteria retentionCriteria() {
     return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
+  }
+
+  /** Snapshots a copy taken on the entity's thread: later events change the hosted map in place. */
+  @Override
+  public SnapshotAdapter<State> snapshotAdapter() {
+    return new SnapshotAdapter<>() {
+      @Override
+      public Object toJournal(State state) {
+        return new State(state.registration(), state.cordoned(), new HostedControllers(state.hosted().asMap()));
+      }
+
+      @Override
+      public State fromJournal(Object from) {
+        return (State) from;
+      }
+    };
   }
 
   @Override
@@ -165,7 +240,7 @@ public final class ControllerNode
   }
 
   private NodeReply reply(State state) {
-    return state.facts(nodeId).<NodeReply>map(f -> new NodeStatus(f, state.hosted())).orElse(new UnknownNode(nodeId));
+    return state.facts(nodeId).<NodeReply>map(f -> new NodeStatus(f, state.hosted().copy())).orElse(new UnknownNode(nodeId));
   }
 
   private Effect<Event, State> onRegister(State state, Register cmd) {
@@ -199,9 +274,9 @@ public final class ControllerNode
       cmd.replyTo().tell(new SlotRefused(nodeId, "node not registered"));
       return Effect().none();
     }
-    HostedController existing = state.hosted().get(cmd.volumeId());
-    if (existing != null) {
-      cmd.replyTo().tell(new SlotGranted(facts.get(), existing.serviceId()));
+    Optional<HostedController> existing = state.hosted().get(cmd.volumeId());
+    if (existing.isPresent()) {
+      cmd.replyTo().tell(new SlotGranted(facts.get(), existing.get().serviceId()));
       return Effect().none();
     }
     if (!facts.get().canHostControllers()) {
@@ -212,7 +287,7 @@ public final class ControllerNode
       cmd.replyTo().tell(new SlotRefused(nodeId, "node cordoned"));
       return Effect().none();
     }
-    Optional<Integer> serviceId = state.freeServiceId(slots);
+    Optional<Integer> serviceId = state.hosted().freeServiceId(slots);
     if (serviceId.isEmpty()) {
       cmd.replyTo().tell(new SlotRefused(nodeId, "all " + slots + " controller slots taken"));
       return Effect().none();
@@ -227,7 +302,7 @@ public final class ControllerNode
   }
 
   private Effect<Event, State> onRelease(State state, ReleaseController cmd) {
-    if (!state.hosted().containsKey(cmd.volumeId())) {
+    if (state.hosted().get(cmd.volumeId()).isEmpty()) {
       cmd.replyTo().tell(reply(state));
       return Effect().none();
     }
@@ -244,14 +319,12 @@ public final class ControllerNode
         .onEvent(NodeRegistered.class, (s, e) -> new State(Optional.of(e), s.cordoned(), s.hosted()))
         .onEvent(CordonChanged.class, (s, e) -> new State(s.registration(), e.cordoned(), s.hosted()))
         .onEvent(ControllerHosted.class, (s, e) -> {
-          Map<String, HostedController> hosted = new TreeMap<>(s.hosted());
-          hosted.put(e.volumeId(), new HostedController(e.role(), e.serviceId()));
-          return new State(s.registration(), s.cordoned(), hosted);
+          s.hosted().put(e.volumeId(), new HostedController(e.role(), e.serviceId()));
+          return s;
         })
         .onEvent(ControllerReleased.class, (s, e) -> {
-          Map<String, HostedController> hosted = new TreeMap<>(s.hosted());
-          hosted.remove(e.volumeId());
-          return new State(s.registration(), s.cordoned(), hosted);
+          s.hosted().remove(e.volumeId());
+          return s;
         })
         .build();
   }

@@ -11,16 +11,35 @@ import java.util.stream.Collectors;
  * Chooses controller nodes: nodes with the controller role, not cordoned, the least loaded (by
  * hosted controllers) first; standbys never on the active's node and, when possible, in another
  * rack than the active.
+ *
+ * <p>Nodes within {@link #NEAR_TIE} hosted controllers of the least loaded count as tied, and ties
+ * break on a hash of (volume, node): concurrent creates read the same counts, and a fixed
+ * tie-break sent them all to one node whose entity then took their slots one at a time.
  */
 public final class ControllerPlacer {
 
+  static final int NEAR_TIE = 1;
+
+  /** Without a volume id (callers that place one volume at a time): exact ties break on node id. */
   public ControllerOutcome place(List<NodeFacts> nodes, int standbys, Set<String> excludedNodes) {
+    return place("", nodes, standbys, excludedNodes);
+  }
+
+  public ControllerOutcome place(String volumeId, List<NodeFacts> nodes, int standbys, Set<String> excludedNodes) {
+    int least = nodes.stream()
+        .filter(ControllerPlacer::canHost)
+        .filter(n -> !excludedNodes.contains(n.nodeId()))
+        .mapToInt(NodeFacts::hostedControllers).min().orElse(0);
+    int window = volumeId.isEmpty() ? 0 : NEAR_TIE;
+    Comparator<NodeFacts> spread = volumeId.isEmpty()
+        ? Comparator.comparing(NodeFacts::nodeId)
+        : Comparator.comparingLong((NodeFacts n) -> spreadHash(volumeId, n.nodeId())).thenComparing(NodeFacts::nodeId);
     List<NodeFacts> eligible =
         nodes.stream()
-            .filter(NodeFacts::canHostControllers)
-            .filter(n -> !n.cordoned())
+            .filter(ControllerPlacer::canHost)
             .filter(n -> !excludedNodes.contains(n.nodeId()))
-            .sorted(Comparator.comparingInt(NodeFacts::hostedControllers).thenComparing(NodeFacts::nodeId))
+            .sorted(Comparator.comparingInt((NodeFacts n) -> Math.max(least + window, n.hostedControllers()))
+                .thenComparing(spread))
             .collect(Collectors.toList());
     int needed = 1 + standbys;
     if (eligible.size() < needed) {
@@ -36,9 +55,20 @@ public final class ControllerPlacer {
     List<NodeFacts> rest = new ArrayList<>(eligible.subList(1, eligible.size()));
     rest.sort(
         Comparator.comparing((NodeFacts n) -> sameRack(n, active))
-            .thenComparingInt(NodeFacts::hostedControllers)
-            .thenComparing(NodeFacts::nodeId));
+            .thenComparingInt((NodeFacts n) -> Math.max(least + window, n.hostedControllers()))
+            .thenComparing(spread));
     return new ControllerOutcome.Chosen(active, rest.subList(0, standbys));
+  }
+
+  private static boolean canHost(NodeFacts node) {
+    return node.canHostControllers() && !node.cordoned();
+  }
+
+  private static long spreadHash(String volumeId, String nodeId) {
+    long h = volumeId.hashCode() * 0x9E3779B97F4A7C15L;
+    h = (h ^ nodeId.hashCode()) * 0xBF58476D1CE4E5B9L;
+    h ^= h >>> 31;
+    return h & Long.MAX_VALUE;
   }
 
   private static boolean sameRack(NodeFacts node, NodeFacts active) {

@@ -32,4 +32,11 @@ public record ReplicaPlacement(
   public String tag() {
     return "l" + leg + "r" + replica + (generation == 0 ? "" : "g" + generation);
   }
+
+  /** Whether an extent's tag names a replacement ("l0r1g2"), not a member placed at create ("l0r1"). */
+  public static boolean isReplacementTag(String tag) {
+    int g = tag.lastIndexOf('g');
+    return tag.startsWith("l") && g > 0 && g < tag.length() - 1
+        && tag.substring(g + 1).chars().allMatch(Character::isDigit);
+  }
 }

@@ -193,14 +193,14 @@ public final class VolumeDecider {
         spec.layout().replicas(), geometry.extentBytes(), spec.layout().level(), round.excludedDisks());
     // A disk whose node has not registered yet has no address to export from: not a candidate.
     var known = snapshot.disks().stream().filter(d -> addresses.containsKey(d.nodeId())).toList();
-    PlacementOutcome disks = DiskPlacer.greedyByFreeSpace(s.ctx.settings().spareReserveFraction())
+    PlacementOutcome disks = DiskPlacer.forNewVolumes(s.ctx.settings().spareReserveFraction())
         .place(request, known, cordoned);
     if (disks instanceof PlacementOutcome.Refused refused) {
       abandon(s, refused.message());
       return;
     }
     ControllerOutcome controllers = new ControllerPlacer()
-        .place(snapshot.nodes(), spec.layout().standbyControllers(), round.excludedNodes());
+        .place(s.volumeId, snapshot.nodes(), spec.layout().standbyControllers(), round.excludedNodes());
     if (controllers instanceof ControllerOutcome.Refused refused) {
       abandon(s, refused.message());
       return;

@@ -66,9 +66,21 @@ final class VolumeHealer {
     boolean active = placement.controllers().stream()
         .anyMatch(c -> c.nodeId().equals(nodeId) && c.role() == ControllerRole.ACTIVE);
     if (active && !s.state.healing().failingOver()) {
-      startFailover(s, nodeId, "node " + nodeId + " lost (" + reason + ")");
+      String cause = "node " + nodeId + " lost (" + reason + ")";
+      if (holdsMembers(placement, s.state, nodeId)) {
+        s.emit(new VolumeRecord.FailoverDeferred(nodeId,
+            s.ctx.nowMillis() + s.ctx.healing().selfFenceTimeout().toMillis(), cause));
+      } else {
+        startFailover(s, nodeId, cause);
+      }
     }
     membersLostOn(s, nodeId, "node " + nodeId + " lost (" + reason + ")");
+  }
+
+  /** Whether a (converged) node holds members of the volume, current or being replaced, on its own disks. */
+  private static boolean holdsMembers(VolumePlacement placement, VolumeRecord state, String nodeId) {
+    return placement.replicas().stream().anyMatch(r -> r.nodeId().equals(nodeId))
+        || state.healing().retired().values().stream().anyMatch(r -> r.nodeId().equals(nodeId));
   }
 
   /** Every member on {@code nodeId} is lost: mark each disk, start one rebuild per member. */
@@ -94,12 +106,27 @@ final class VolumeHealer {
     s.publish(TomaEvent.FAULT_DETECTED, "member(s) " + members.stream().map(ReplicaPlacement::tag).toList()
         + " on disk " + diskId + " lost (" + reason + ")");
     for (ReplicaPlacement m : members) {
-      if (!s.state.healing().rebuilds().containsKey(m.tag()) && replicasPerLeg(s.state) > 1) {
+      Optional<String> replacing = rebuildReplacedBy(s.state, m);
+      if (replacing.isPresent()) {
+        // a replacement lost before it was in sync: its rebuild starts over elsewhere
+        rebuild(s, replacing.get(), new Rebuild.ReplacementLost(reason));
+      } else if (!s.state.healing().rebuilds().containsKey(m.tag()) && replicasPerLeg(s.state) > 1) {
         Rebuild.Result r = Rebuild.start(memberRef(s.volumeId, m), reason, s.ctx.nowMillis());
         rebuildSteps(s, m.tag(), r);
       }
     }
     schedule(s);
+  }
+
+  /** The rebuild (by lost tag) whose replacement, not yet in sync, is {@code m}. */
+  private static Optional<String> rebuildReplacedBy(VolumeRecord state, ReplicaPlacement m) {
+    if (!state.healing().rebuildingTags().contains(m.tag())) {
+      return Optional.empty();
+    }
+    return state.healing().rebuilds().entrySet().stream()
+        .filter(r -> r.getValue().inFlight() && r.getValue().replacement()
+            .map(x -> x.disk().equals(m.diskId()) && x.extent().equals(m.tag())).orElse(false))
+        .map(Map.Entry::getKey).findFirst();
   }
 
   // ---- failover ----
@@ -200,6 +227,12 @@ final class VolumeHealer {
 
   static void onStandbySlot(Steps s, VolumeInput.StandbySlotAnswered msg) {
     Optional<Failover.State> f = s.state.healing().failover();
+    if (withoutController(s.state) && msg.reply().orElse(null) instanceof ControllerNode.SlotGranted granted) {
+      // a failover found no standby to promote: the new one is promoted by a fresh failover
+      addStandby(s, granted);
+      startFailover(s, lastFailed(s.state), "no active controller");
+      return;
+    }
     if (f.isEmpty() || f.get().stage() != Failover.Stage.STANDBY_PLACEMENT_REQUESTED) {
       if (msg.reply().orElse(null) instanceof ControllerNode.SlotGranted) {
         s.send(new Outbound.ReleaseControllerSlot(msg.nodeId(), "")); // nobody waits for it any more
@@ -207,18 +240,55 @@ final class VolumeHealer {
       return;
     }
     if (msg.reply().orElse(null) instanceof ControllerNode.SlotGranted granted) {
-      NodeFacts node = granted.node();
-      int highest = s.state.placement().orElseThrow().controllers().stream().mapToInt(ControllerPlacement::cntlidMax)
-          .max().orElse(0);
-      s.emit(new VolumeRecord.StandbyAdded(new ControllerPlacement(node.nodeId(), ControllerRole.STANDBY,
-          node.fabricAddress(), node.hostNqn(), granted.serviceId(), VolumeDecider.VOLUME_ANA_GROUP, highest + 1,
-          highest + VolumeDecider.CNTLID_BLOCK)));
-      failover(s, new Failover.StandbyPlaced(node.nodeId()));
+      addStandby(s, granted);
+      failover(s, new Failover.StandbyPlaced(granted.node().nodeId()));
     } else {
       Set<String> excluded = new TreeSet<>(f.get().fenceAbandoned());
       excluded.add(f.get().failedController());
       excluded.add(msg.nodeId());
       placeStandby(s, excluded);
+    }
+  }
+
+  private static void addStandby(Steps s, ControllerNode.SlotGranted granted) {
+    NodeFacts node = granted.node();
+    int highest = s.state.placement().orElseThrow().controllers().stream().mapToInt(ControllerPlacement::cntlidMax)
+        .max().orElse(0);
+    s.emit(new VolumeRecord.StandbyAdded(new ControllerPlacement(node.nodeId(), ControllerRole.STANDBY,
+        node.fabricAddress(), node.hostNqn(), granted.serviceId(), VolumeDecider.VOLUME_ANA_GROUP, highest + 1,
+        highest + VolumeDecider.CNTLID_BLOCK)));
+  }
+
+  /**
+   * The controller the last failover fenced, to fence again in a fresh one; "none" once that node
+   * is a controller of the volume again (back from a loss and chosen as the new standby).
+   */
+  private static String lastFailed(VolumeRecord state) {
+    String failed = state.healing().failover().map(Failover.State::failedController).orElse("none");
+    boolean placedAgain = state.placement().orElseThrow().controllers().stream().anyMatch(c -> c.nodeId().equals(failed));
+    return placedAgain ? "none" : failed;
+  }
+
+  /** Placed, no failover under way, and no active controller (a failover had no standby to promote). */
+  private static boolean withoutController(VolumeRecord state) {
+    return state.phase() == Phase.PLACED && !state.healing().failingOver() && activeController(state).isEmpty();
+  }
+
+  /**
+   * A volume left without an active controller gets one: a live standby is promoted by a fresh
+   * failover (which fences the old controller again at a new epoch), or a standby is placed first.
+   */
+  private static void ensureController(Steps s) {
+    if (!withoutController(s.state)) {
+      return;
+    }
+    VolumeRecord state = s.state;
+    boolean standby = state.placement().orElseThrow().controllers().stream()
+        .anyMatch(c -> c.role() == ControllerRole.STANDBY && !state.healing().lostNodes().contains(c.nodeId()));
+    if (standby) {
+      startFailover(s, lastFailed(state), "no active controller");
+    } else {
+      placeStandby(s, Set.of());
     }
   }
 
@@ -254,6 +324,14 @@ final class VolumeHealer {
    * back still holding the slice, so until it answers the extent stays granted.
    */
   static void onOldMemberConfirmed(Steps s) {
+    for (ReplicaPlacement m : new ArrayList<>(s.state.healing().abandoned().values())) {
+      if (nodeDropped(s.state, m.nodeId())) {
+        s.emit(new VolumeRecord.AbandonedReplacementReleased(m.tag()));
+        Set<String> keep = heldTags(s.state, m.diskId());
+        keep.remove(m.tag());
+        s.send(new Outbound.ReleaseExtents(m.diskId(), keep, ""));
+      }
+    }
     for (Map.Entry<String, Rebuild.State> r : new TreeMap<>(s.state.healing().rebuilds()).entrySet()) {
       Rebuild.State st = r.getValue();
       if (st.stage() == Rebuild.Stage.IN_SYNC && !st.oldDetached() && oldMemberGone(s.state, r.getKey(), st)) {
@@ -267,18 +345,23 @@ final class VolumeHealer {
     if (state.appliedRevisions().getOrDefault(activeController(state), 0L) < mark) {
       return false;
     }
-    String oldNode = st.lost().extent().node();
-    if (state.desiredRevisions().containsKey(oldNode)) {
+    return nodeDropped(state, st.lost().extent().node());
+  }
+
+  /** Whether a node applied a desired state that no longer holds a slice taken out of it, or removed the volume. */
+  private static boolean nodeDropped(VolumeRecord state, String node) {
+    if (state.desiredRevisions().containsKey(node)) {
       // its desired state no longer holds the old slice (since the loss or the detach): in sync means gone
-      return !state.nodesBehind().contains(oldNode);
+      return !state.nodesBehind().contains(node) && !state.healing().lostNodes().contains(node);
     }
-    return !state.draining().containsKey(oldNode);
+    return !state.draining().containsKey(node);
   }
 
   static void onRaidStatus(Steps s, VolumeInput.RaidStatus status) {
     if (!status.nodeId().equals(activeController(s.state))) {
       return;
     }
+    failedMembers(s, status);
     for (Map.Entry<String, Rebuild.State> r : new TreeMap<>(s.state.healing().rebuilds()).entrySet()) {
       Rebuild.State st = r.getValue();
       if ((st.stage() != Rebuild.Stage.ATTACHED && st.stage() != Rebuild.Stage.SYNCING)
@@ -291,6 +374,40 @@ final class VolumeHealer {
         rebuild(s, r.getKey(), new Rebuild.SyncComplete());
       } else if (c == 'a' && status.totalSectors() > 0) {
         rebuild(s, r.getKey(), new Rebuild.SyncProgress((int) (status.syncedSectors() * 100 / status.totalSectors())));
+      }
+    }
+  }
+
+  /**
+   * A member the active's raid1 marked failed ('D': I/O errors, a link that stayed down) is lost:
+   * dm-raid does not take it back by itself. Only a report about the table the active holds now
+   * counts (it applied its desired revision), and only for members neither lost nor rebuilding, so
+   * a slot that now holds a replacement is not mistaken for the member it replaced.
+   */
+  private static void failedMembers(Steps s, VolumeInput.RaidStatus status) {
+    VolumeRecord state = s.state;
+    if (state.nodesBehind().contains(status.nodeId()) || state.healing().lostNodes().contains(status.nodeId())
+        || state.healing().failingOver()) {
+      return; // a stale table, or a controller that was itself cut off: what it saw says nothing of the members
+    }
+    VolumePlacement p = state.placement().orElseThrow();
+    int legs = state.spec().orElseThrow().layout().legs();
+    for (int leg = 0; leg < legs; leg++) {
+      if (!VolumeNames.legDm(s.volumeId, leg).equals(status.dmName())) {
+        continue;
+      }
+      final int l = leg;
+      List<ReplicaPlacement> members = p.replicas().stream().filter(m -> m.leg() == l).toList();
+      boolean healthyPeer = members.stream().anyMatch(m -> status.health().charAt(m.replica()) == 'A'
+          && !state.lostDisks().containsKey(m.diskId()) && !state.healing().rebuildingTags().contains(m.tag()));
+      if (members.size() != status.health().length() || !healthyPeer) {
+        return; // never give up the last copies of a leg on a raid report alone
+      }
+      for (ReplicaPlacement m : members) {
+        if (m.replica() < status.health().length() && status.health().charAt(m.replica()) == 'D'
+            && !state.lostDisks().containsKey(m.diskId()) && !state.healing().rebuildingTags().contains(m.tag())) {
+          diskLost(s, m.diskId(), "raid1 on " + status.nodeId() + " marked " + m.tag() + " failed");
+        }
       }
     }
   }
@@ -319,15 +436,17 @@ final class VolumeHealer {
       } else if (a instanceof Rebuild.AttachReplacement) {
         VolumeDecider.sendPending(s); // ReplacementPlaced already gave the nodes their revisions
       } else if (a instanceof Rebuild.ReleaseExtent rel) {
-        release(s, lostTag, rel.extent());
+        if (s.state.healing().abandoned().containsKey(rel.extent().extent())) {
+          onOldMemberConfirmed(s); // an abandoned replacement: released once its node dropped it
+        } else {
+          release(s, lostTag, rel.extent());
+        }
       }
     }
   }
 
   private static void release(Steps s, String lostTag, ExtentRef extent) {
-    Set<String> keep = s.state.placement().orElseThrow().replicas().stream()
-        .filter(m -> m.diskId().equals(extent.disk())).map(ReplicaPlacement::tag)
-        .collect(Collectors.toCollection(TreeSet::new));
+    Set<String> keep = heldTags(s.state, extent.disk());
     keep.remove(extent.extent());
     Rebuild.State st = s.state.healing().rebuilds().get(lostTag);
     boolean old = st != null && st.lost().extent().equals(extent);
@@ -344,7 +463,7 @@ final class VolumeHealer {
   /** Start what the caps allow, least redundancy first (never during a failover: no active to attach to). */
   static void schedule(Steps s) {
     VolumeRecord state = s.state;
-    if (state.phase() != Phase.PLACED || state.healing().failingOver()) {
+    if (state.phase() != Phase.PLACED || state.healing().failingOver() || activeController(state).isEmpty()) {
       return;
     }
     VolumePlacement p = state.placement().orElseThrow();
@@ -359,8 +478,10 @@ final class VolumeHealer {
           .filter(m -> !state.lostDisks().containsKey(m.diskId()) && !state.healing().rebuildingTags().contains(m.tag()))
           .map(m -> new DiskRef(m.nodeId(), m.diskId())).toList();
       if (st.pending()) {
+        long bytes = p.replicas().stream().filter(m -> m.tag().equals(r.getKey()))
+            .mapToLong(ReplicaPlacement::lengthBytes).findFirst().orElse(0);
         RepairScheduler.PendingRepair repair = new RepairScheduler.PendingRepair(st.lost().leg(), st.lost().slot(),
-            replicasPerLeg(state), sources.size(), sources);
+            replicasPerLeg(state), sources.size(), sources, bytes);
         pending.add(repair);
         byTag.put(r.getKey(), repair);
       } else if (st.inFlight()) {
@@ -408,14 +529,19 @@ final class VolumeHealer {
         .toList();
     PlacementRequest request = new PlacementRequest(s.volumeId, List.of(new MemberSlot(m.leg(), m.replica())),
         m.lengthBytes(), replicasPerLeg(state), level, Map.of(m.leg(), survivorsDomains), excludedDisks, true);
-    PlacementOutcome outcome = DiskPlacer.greedyByFreeSpace(s.ctx.settings().spareReserveFraction())
+    Map<String, Long> repairBytes = candidates.stream().collect(Collectors.toMap(DiskFacts::diskId,
+        DiskFacts::repairBytes, Long::sum));
+    PlacementOutcome outcome = DiskPlacer.forReprotection(s.ctx.settings().spareReserveFraction(), repairBytes)
         .place(request, candidates, excludedNodes);
     if (outcome instanceof PlacementOutcome.Refused refused) {
       rebuild(s, lostTag, new Rebuild.Refused(refused.message()));
       return;
     }
     DiskFacts disk = ((PlacementOutcome.Chosen) outcome).members().get(0).disk();
-    int generation = m.generation() + 1;
+    // A new generation per attempt: a replacement abandoned earlier (its node may still hold it)
+    // never shares its tag, and so its devices and NQNs, with the next one.
+    int attempts = Optional.ofNullable(state.healing().rebuilds().get(lostTag)).map(Rebuild.State::attempts).orElse(1);
+    int generation = m.generation() + Math.max(1, attempts);
     String tag = new ReplicaPlacement(m.leg(), m.replica(), disk.diskId(), disk.nodeId(), disk.rack(), disk.zone(), "",
         0, 0, generation).tag();
     s.send(new Outbound.RequestReplacementExtent(lostTag, disk, tag, m.lengthBytes(), generation));
@@ -428,6 +554,12 @@ final class VolumeHealer {
       ExtentRef extent = new ExtentRef(d.nodeId(), d.diskId(), granted.extent().tag());
       if (st == null || st.stage() != Rebuild.Stage.REPLACEMENT_REQUESTED) {
         s.send(new Outbound.ReleaseExtents(d.diskId(), otherTags(s, d.diskId(), granted.extent().tag()), ""));
+        return;
+      }
+      if (s.state.lostDisks().containsKey(d.diskId()) || s.state.healing().lostNodes().contains(d.nodeId())) {
+        // the disk or its node was lost while the grant was on its way: nothing was built there yet
+        s.send(new Outbound.ReleaseExtents(d.diskId(), otherTags(s, d.diskId(), granted.extent().tag()), ""));
+        rebuild(s, msg.lostTag(), new Rebuild.Refused(d.diskId() + " was lost meanwhile"));
         return;
       }
       ReplicaPlacement lost = s.state.placement().orElseThrow().replicas().stream()
@@ -451,9 +583,23 @@ final class VolumeHealer {
   }
 
   private static Set<String> otherTags(Steps s, String diskId, String tag) {
-    Set<String> keep = s.state.placement().map(p -> p.replicas().stream().filter(m -> m.diskId().equals(diskId))
-        .map(ReplicaPlacement::tag).collect(Collectors.toCollection(TreeSet::new))).orElse(new TreeSet<>());
+    Set<String> keep = heldTags(s.state, diskId);
     keep.remove(tag);
+    return keep;
+  }
+
+  /**
+   * This volume's extents on a disk that must stay granted: its members there, and every old member
+   * replaced but not yet released (its node may still hold the slice until it confirms).
+   */
+  static Set<String> heldTags(VolumeRecord state, String diskId) {
+    Set<String> keep = state.placement().map(p -> p.replicas().stream().filter(m -> m.diskId().equals(diskId))
+        .map(ReplicaPlacement::tag).collect(Collectors.toCollection(TreeSet::new))).orElse(new TreeSet<>());
+    state.healing().rebuilds().values().stream()
+        .filter(r -> !r.oldReleased() && r.stage() != Rebuild.Stage.DONE)
+        .map(r -> r.lost().extent()).filter(x -> x.disk().equals(diskId)).forEach(x -> keep.add(x.extent()));
+    state.healing().abandoned().values().stream().filter(m -> m.diskId().equals(diskId))
+        .forEach(m -> keep.add(m.tag()));
     return keep;
   }
 
@@ -471,7 +617,13 @@ final class VolumeHealer {
   }
 
   static void onTick(Steps s) {
+    s.state.healing().deferred().filter(d -> s.ctx.nowMillis() >= d.notBeforeMillis())
+        .ifPresent(d -> startFailover(s, d.nodeId(), d.cause()));
     failover(s, new Failover.Tick());
+    if (s.state.phase() == Phase.PLACED) {
+      s.state.returnedLostNodes().forEach(n -> s.emit(new VolumeRecord.LostNodeReturned(n)));
+    }
+    ensureController(s);
     if (s.state.phase() == Phase.PLACED) {
       schedule(s);
     }

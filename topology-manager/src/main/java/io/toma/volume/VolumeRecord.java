@@ -100,9 +100,21 @@ public record VolumeRecord(
       /** Nodes this volume was told are lost: never chosen again for its members or controllers. */
       Set<String> lostNodes,
       /** Replaced members whose devices stay until their replacement is in sync, by lost tag. */
-      Map<String, ReplicaPlacement> retired)
+      Map<String, ReplicaPlacement> retired,
+      /**
+       * A failover that waits until the lost converged controller must have fenced itself (it
+       * writes through members on its own disks, which no disk node can fence); empty otherwise.
+       */
+      Optional<FailoverDeferred> deferred,
+      /**
+       * Replacements lost before they were in sync, by their tag: out of the placement, their extent
+       * released only once their node confirmed it dropped the slice (it may come back holding it).
+       */
+      Map<String, ReplicaPlacement> abandoned)
       implements CborSerializable {
     public Healing {
+      deferred = deferred == null ? Optional.empty() : deferred; // journals written before the field
+      abandoned = abandoned == null ? Map.of() : Canonical.map(abandoned);
       rebuilds = Canonical.map(rebuilds);
       marks = Canonical.map(marks);
       rebuildingTags = Canonical.set(rebuildingTags);
@@ -111,11 +123,11 @@ public record VolumeRecord(
     }
 
     public static Healing none() {
-      return new Healing(Optional.empty(), Map.of(), Map.of(), Set.of(), 0, Set.of(), Map.of());
+      return new Healing(Optional.empty(), Map.of(), Map.of(), Set.of(), 0, Set.of(), Map.of(), Optional.empty(), Map.of());
     }
 
     public boolean failingOver() {
-      return failover.map(f -> !f.stage().finished()).orElse(false);
+      return deferred.isPresent() || failover.map(f -> !f.stage().finished()).orElse(false);
     }
   }
 
@@ -182,7 +194,25 @@ public record VolumeRecord(
           AttachmentRemoved, NodeApplied, MemberLost, DeletionStarted, NodeRemoved, VolumeDeleted,
           GrowStarted, GrowCompleted, CandidatesChosen, MemberGranted, MemberRefused, ControllerGranted,
           ControllerRefused, GrowRequested, GrowAnswered, GrowRefused, ReleaseConfirmed, FailoverStep,
-          RebuildStep, StandbyAdded, ReplacementPlaced, NodeLostNoted, NodeDrained {}
+          RebuildStep, StandbyAdded, ReplacementPlaced, NodeLostNoted, NodeDrained, FailoverDeferred,
+          AbandonedReplacementReleased, LostNodeReturned {}
+
+  /**
+   * The active controller {@code nodeId} was lost while it holds members of the volume on its own
+   * disks: its failover starts at {@code notBeforeMillis}, once the node must have fenced itself
+   * (downed, it stops serving within the self-fence timeout). Fencing the other disk nodes sooner
+   * would leave it acknowledging writes that land on its own copies only.
+   */
+  public record FailoverDeferred(String nodeId, long notBeforeMillis, String cause) implements Event {}
+
+  /**
+   * A node declared lost answered again (it confirmed it removed the volume's objects) and holds
+   * nothing of the volume: it is a candidate for the volume's controllers and members again.
+   */
+  public record LostNodeReturned(String nodeId) implements Event {}
+
+  /** The extent of an abandoned replacement was given back: its node confirmed it dropped the slice. */
+  public record AbandonedReplacementReleased(String tag) implements Event {}
 
   /** A node the volume no longer touches confirmed it removed the volume's objects at {@code revision}. */
   public record NodeDrained(String nodeId, long revision) implements Event {}
@@ -416,7 +446,7 @@ public record VolumeRecord(
       Set<String> lost = new TreeSet<>(healing.lostNodes());
       lost.add(n.nodeId());
       e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), healing.rebuildingTags(),
-          healing.promotions(), lost, healing.retired());
+          healing.promotions(), lost, healing.retired(), healing.deferred(), healing.abandoned());
       Map<String, DesiredState> before = desiredStates();
       return e.build().reconfigured(before); // nothing is asked of a lost node any more
     }
@@ -425,6 +455,25 @@ public record VolumeRecord(
       e.revision = revision + 1;
       e.removedNodes = Set.of();
       e.releasesConfirmed = Set.of();
+      return e.build();
+    }
+    if (event instanceof LostNodeReturned r) {
+      Set<String> lost = new TreeSet<>(healing.lostNodes());
+      lost.remove(r.nodeId());
+      e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), healing.rebuildingTags(),
+          healing.promotions(), lost, healing.retired(), healing.deferred(), healing.abandoned());
+      return e.build();
+    }
+    if (event instanceof AbandonedReplacementReleased r) {
+      Map<String, ReplicaPlacement> abandoned = new TreeMap<>(healing.abandoned());
+      abandoned.remove(r.tag());
+      e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), healing.rebuildingTags(),
+          healing.promotions(), healing.lostNodes(), healing.retired(), healing.deferred(), abandoned);
+      return e.build();
+    }
+    if (event instanceof FailoverDeferred d) {
+      e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), healing.rebuildingTags(),
+          healing.promotions(), healing.lostNodes(), healing.retired(), Optional.of(d), healing.abandoned());
       return e.build();
     }
     if (event instanceof NodeDrained d) {
@@ -506,7 +555,7 @@ public record VolumeRecord(
       p.replicas().stream().filter(m -> m.tag().equals(r.lostTag())).findFirst()
           .ifPresent(old -> retired.put(r.lostTag(), old));
       e.healing = new Healing(healing.failover(), healing.rebuilds(), healing.marks(), rebuilding, healing.promotions(),
-          healing.lostNodes(), retired);
+          healing.lostNodes(), retired, healing.deferred(), healing.abandoned());
       VolumeRecord next = e.build().reconfigured(before);
       return next.marked("attach:" + r.lostTag(), next.revision());
     }
@@ -516,12 +565,12 @@ public record VolumeRecord(
   private VolumeRecord applyFailover(Edit e, Failover.Event event) {
     if (event instanceof Failover.Detected d) {
       e.healing = new Healing(Optional.of(Failover.State.of(d)), healing.rebuilds(), healing.marks(),
-          healing.rebuildingTags(), healing.promotions(), healing.lostNodes(), healing.retired());
+          healing.rebuildingTags(), healing.promotions(), healing.lostNodes(), healing.retired(), Optional.empty(), healing.abandoned());
       return e.build();
     }
     Failover.State next = healing.failover().orElseThrow().apply(event);
     int promotions = healing.promotions() + (event instanceof Failover.PromotionRequested ? 1 : 0);
-    e.healing = new Healing(Optional.of(next), healing.rebuilds(), healing.marks(), healing.rebuildingTags(), promotions, healing.lostNodes(), healing.retired());
+    e.healing = new Healing(Optional.of(next), healing.rebuilds(), healing.marks(), healing.rebuildingTags(), promotions, healing.lostNodes(), healing.retired(), healing.deferred(), healing.abandoned());
     if (event instanceof Failover.EpochBumped b) {
       e.epoch = b.epoch();
       return e.build();
@@ -533,7 +582,9 @@ public record VolumeRecord(
       VolumePlacement p = placement.orElseThrow();
       e.placement = Optional.of(new VolumePlacement(p.replicas(), p.controllers().stream()
           .filter(c -> !c.nodeId().equals(next.failedController())).toList()));
-      VolumeRecord fenced = e.build().reconfigured(before);
+      // Every disk node asked to fence gets the new revision, even when its objects look the same
+      // (a failover after one that already dropped the controller): its Applied is the confirmation.
+      VolumeRecord fenced = e.build().reconfigured(before, next.fencePending());
       return fenced.marked("fence", fenced.revision());
     }
     if (event instanceof Failover.PromotionRequested pr) {
@@ -569,8 +620,29 @@ public record VolumeRecord(
     if (inSyncNow) {
       retired.remove(lostTag); // the old member's devices go now that no table uses them
     }
+    Map<String, ReplicaPlacement> abandoned = new TreeMap<>(healing.abandoned());
+    if (event instanceof Rebuild.ReplacementAbandoned a && placement.isPresent() && retired.containsKey(lostTag)) {
+      // The replacement was lost before it was in sync: the lost member takes its slot back (still
+      // lost, "- -" in the raid1) until a new replacement is placed; the abandoned one leaves.
+      Map<String, DesiredState> before = desiredStates();
+      ReplicaPlacement old = retired.remove(lostTag);
+      List<ReplicaPlacement> members = new ArrayList<>();
+      for (ReplicaPlacement m : placement.get().replicas()) {
+        if (m.tag().equals(a.extent().extent()) && m.diskId().equals(a.extent().disk())) {
+          abandoned.put(m.tag(), m);
+          rebuilding.remove(m.tag());
+          members.add(old);
+        } else {
+          members.add(m);
+        }
+      }
+      e.placement = Optional.of(new VolumePlacement(members, placement.get().controllers()));
+      e.healing = new Healing(healing.failover(), rebuilds, healing.marks(), rebuilding, healing.promotions(),
+          healing.lostNodes(), retired, healing.deferred(), abandoned);
+      return e.build().reconfigured(before);
+    }
     e.healing = new Healing(healing.failover(), rebuilds, healing.marks(), rebuilding, healing.promotions(),
-        healing.lostNodes(), retired);
+        healing.lostNodes(), retired, healing.deferred(), abandoned);
     if (inSyncNow) {
       Map<String, DesiredState> before = desiredStates();
       VolumeRecord next2 = e.build().reconfigured(before);
@@ -583,7 +655,7 @@ public record VolumeRecord(
     Map<String, Long> marks = new TreeMap<>(healing.marks());
     marks.put(mark, atRevision);
     Edit e = new Edit(this);
-    e.healing = new Healing(healing.failover(), healing.rebuilds(), marks, healing.rebuildingTags(), healing.promotions(), healing.lostNodes(), healing.retired());
+    e.healing = new Healing(healing.failover(), healing.rebuilds(), marks, healing.rebuildingTags(), healing.promotions(), healing.lostNodes(), healing.retired(), healing.deferred(), healing.abandoned());
     return e.build();
   }
 
@@ -602,11 +674,16 @@ public record VolumeRecord(
 
   /** Bump the revision and give it to every node whose desired state differs from {@code before}. */
   private VolumeRecord reconfigured(Map<String, DesiredState> before) {
+    return reconfigured(before, Set.of());
+  }
+
+  /** As above, and every node of {@code forced} the volume still touches gets the new revision too. */
+  private VolumeRecord reconfigured(Map<String, DesiredState> before, Set<String> forced) {
     long next = revision + 1;
     Map<String, Long> desired = new TreeMap<>(desiredRevisions);
     Map<String, DesiredState> now = desiredStates();
     now.forEach((node, state) -> {
-      if (!state.equals(before.get(node))) {
+      if (!state.equals(before.get(node)) || forced.contains(node)) {
         desired.put(node, next);
       }
     });
@@ -680,7 +757,7 @@ public record VolumeRecord(
     return switch (phase) {
       case ABSENT, PLACING -> VolumeState.PROVISIONING;
       case DELETING -> VolumeState.DELETING;
-      case PLACED -> healing.failingOver() || !lostMembers().isEmpty()
+      case PLACED -> healing.failingOver() || !lostMembers().isEmpty() || !hasActiveController()
           ? VolumeState.DEGRADED
           : !activeRebuilds().isEmpty() ? VolumeState.REBUILDING
           : nodesBehind().isEmpty() && nodesDraining().isEmpty() ? VolumeState.ONLINE
@@ -723,10 +800,18 @@ public record VolumeRecord(
   }
 
   private Optional<String> placedReason() {
+    if (healing.deferred().isPresent()) {
+      FailoverDeferred d = healing.deferred().get();
+      return Optional.of("failing over from " + d.nodeId() + " once it must have fenced itself (" + d.cause() + ")");
+    }
     if (healing.failingOver()) {
       Failover.State f = healing.failover().orElseThrow();
       return Optional.of("failing over from " + f.failedController() + " (" + f.stage().name().toLowerCase()
           .replace('_', ' ') + ", epoch " + f.epoch() + "): " + f.cause());
+    }
+    if (!hasActiveController()) {
+      return Optional.of("no active controller" + healing.failover().flatMap(Failover.State::outcome)
+          .map(o -> ": " + o).orElse(""));
     }
     List<ReplicaPlacement> lost = lostMembers();
     if (!lost.isEmpty()) {
@@ -746,6 +831,28 @@ public record VolumeRecord(
     return behind.isEmpty() ? Optional.empty() : Optional.of(growing
         + "waiting for " + String.join(", ", behind.stream()
             .map(n -> n + " to apply revision " + desiredRevisions.get(n)).toList()));
+  }
+
+  /**
+   * Lost nodes that came back: they confirmed the removal of the volume's objects (no longer
+   * draining) and hold nothing of it (no member, controller, retired or abandoned replacement).
+   */
+  public Set<String> returnedLostNodes() {
+    Set<String> out = new TreeSet<>();
+    for (String node : healing.lostNodes()) {
+      boolean holds = placement.map(p -> p.nodes().contains(node)).orElse(false)
+          || healing.retired().values().stream().anyMatch(m -> m.nodeId().equals(node))
+          || healing.abandoned().values().stream().anyMatch(m -> m.nodeId().equals(node));
+      if (!draining.containsKey(node) && !holds) {
+        out.add(node);
+      }
+    }
+    return out;
+  }
+
+  private boolean hasActiveController() {
+    return placement.map(p -> p.controllers().stream()
+        .anyMatch(c -> c.role() == io.toma.topology.ControllerRole.ACTIVE)).orElse(false);
   }
 
   public List<ReplicaPlacement> lostMembers() {

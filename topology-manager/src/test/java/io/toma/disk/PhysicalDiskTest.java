@@ -139,4 +139,55 @@ class PhysicalDiskTest {
     disk.persistenceTestKit().clearByPersistenceId("PhysicalDisk|disk-1");
     assertEquals(before, disk.restart().state());
   }
+
+  /** A disk of its own (its own persistence id, no snapshots), so its snapshots never reach the other tests. */
+  EventSourcedBehaviorTestKit<PhysicalDisk.Command, PhysicalDisk.Event, PhysicalDisk.State> separateDisk(String id,
+      DiskObserver observer) {
+    var separate = EventSourcedBehaviorTestKit.<PhysicalDisk.Command, PhysicalDisk.Event, PhysicalDisk.State>create(
+        testKit.system(), PhysicalDisk.create(id, observer, 1000));
+    separate.runCommand(new PhysicalDisk.Register("n1", "z1", "r1", 10 * GIB, true));
+    return separate;
+  }
+
+  static void grantOn(EventSourcedBehaviorTestKit<PhysicalDisk.Command, PhysicalDisk.Event, PhysicalDisk.State> d,
+      String volume, String tag, long bytes) {
+    d.<PhysicalDisk.GrantReply>runCommand(r -> new PhysicalDisk.Grant(volume, tag, bytes, r));
+  }
+
+  @Test
+  void aLostDiskTellsItsVolumesLargestExtentFirstSoTheirReplacementsArePlacedLargestFirst() {
+    List<Set<String>> told = new CopyOnWriteArrayList<>();
+    var d = separateDisk("disk-order", new DiskObserver() {
+      @Override
+      public void changed(DiskFacts facts) {}
+
+      @Override
+      public void lost(String diskId, Set<String> volumeIds, String reason) {
+        told.add(volumeIds);
+      }
+    });
+    grantOn(d, "vol-a", "l0r0", GIB);
+    grantOn(d, "vol-b", "l0r1", 3 * GIB);
+    grantOn(d, "vol-c", "l0r0", 2 * GIB);
+    d.runCommand(new PhysicalDisk.MarkLost("I/O errors"));
+    assertEquals(List.of("vol-b", "vol-c", "vol-a"), List.copyOf(told.get(0)));
+  }
+
+  @Test
+  void theDiskPublishesTheBytesItHoldsForReplacementsApartFromMembersPlacedAtCreate() {
+    List<DiskFacts> facts = new CopyOnWriteArrayList<>();
+    var d = separateDisk("disk-repair", new DiskObserver() {
+      @Override
+      public void changed(DiskFacts f) {
+        facts.add(f);
+      }
+
+      @Override
+      public void lost(String diskId, Set<String> volumeIds, String reason) {}
+    });
+    grantOn(d, "vol1", "l0r0", GIB);
+    grantOn(d, "vol2", "l0r1g1", 2 * GIB);
+    grantOn(d, "vol3", "l1r0g12", GIB);
+    assertEquals(3 * GIB, facts.get(facts.size() - 1).repairBytes());
+  }
 }

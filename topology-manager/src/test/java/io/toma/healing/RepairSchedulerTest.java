@@ -161,4 +161,16 @@ class RepairSchedulerTest {
     assertTrue(rounds.get(0).stream().allMatch(p -> p.membersInSync() == 1),
         "the first round repairs only legs with no spare copy left");
   }
+
+  @Test
+  void withinOneRedundancyLevelTheLargestMemberIsRebuiltFirstButLessRedundancyStillComesFirst() {
+    PendingRepair small = new PendingRepair(new LegRef("a-vol", 0), 1, 2, 1, List.of(disk("n1", "d0")), 4L << 30);
+    PendingRepair large = new PendingRepair(new LegRef("z-vol", 0), 1, 2, 1, List.of(disk("n2", "d0")), 64L << 30);
+    PendingRepair largestButSpare =
+        new PendingRepair(new LegRef("b-vol", 0), 1, 3, 2, List.of(disk("n3", "d0"), disk("n4", "d0")), 512L << 30);
+
+    Schedule s = RepairScheduler.schedule(List.of(small, largestButSpare, large), Load.none(), SETTINGS);
+
+    assertEquals(List.of(large, small, largestButSpare), s.start());
+  }
 }

@@ -17,6 +17,7 @@ class DiskPlacerTest {
   static final long GIB = VolumeSpec.GIB;
   static final long TIB = VolumeSpec.TIB;
   final DiskPlacer placer = DiskPlacer.greedyByFreeSpace(0.05);
+  final DiskPlacer spreading = DiskPlacer.forNewVolumes(0.05);
 
   static DiskFacts disk(String id, String node, String rack, long size, long free) {
     return new DiskFacts(id, node, "z1", rack, size, free, true);
@@ -67,5 +68,68 @@ class DiskPlacerTest {
     ControllerOutcome.Refused refused = (ControllerOutcome.Refused) new ControllerPlacer().place(nodes, 3, Set.of());
     assertEquals("activeControllers=1 and standbyControllers=3 need 4 controller nodes; 3 qualify: c1, c2, c3"
         + " (3 with the controller role, 0 cordoned)", refused.message());
+  }
+
+  @Test
+  void concurrentCreatesReadingTheSameViewSpreadOverTheNearBestDisksInsteadOfAllTakingOne() {
+    // Eight equal disks, all within one extent of each other: 64 creates placed on the same view.
+    List<DiskFacts> disks = new java.util.ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      disks.add(disk("d" + i, "n" + i, "r" + i, 4 * TIB, 4 * TIB - i * 100L * 1024 * 1024));
+    }
+    java.util.Map<String, Integer> chosen = new java.util.TreeMap<>();
+    for (int v = 0; v < 64; v++) {
+      PlacementOutcome.Chosen c = (PlacementOutcome.Chosen) spreading.place(
+          PlacementRequest.forNewVolume("vol-" + v, 1, 1, GIB, FailureDomainLevel.NODE, Set.of()), disks, Set.of());
+      chosen.merge(c.members().get(0).disk().diskId(), 1, Integer::sum);
+    }
+    assertEquals(8, chosen.size(), "every near-best disk takes some: " + chosen);
+    org.junit.jupiter.api.Assertions.assertTrue(chosen.values().stream().allMatch(n -> n <= 16),
+        "no disk takes more than twice its share: " + chosen);
+    assertEquals(spreading.place(PlacementRequest.forNewVolume("vol-1", 1, 1, GIB, FailureDomainLevel.NODE, Set.of()),
+            disks, Set.of()),
+        spreading.place(PlacementRequest.forNewVolume("vol-1", 1, 1, GIB, FailureDomainLevel.NODE, Set.of()),
+            disks, Set.of()), "the same inputs give the same answer");
+  }
+
+  @Test
+  void aDiskMoreThanOneExtentBehindTheMostFreeIsNotChosenForANewVolume() {
+    List<DiskFacts> disks = List.of(disk("a", "n1", "r1", 4 * TIB, 2 * TIB), disk("b", "n2", "r2", 4 * TIB, 2 * TIB - 2 * GIB));
+    for (int v = 0; v < 20; v++) {
+      PlacementOutcome.Chosen c = (PlacementOutcome.Chosen) spreading.place(
+          PlacementRequest.forNewVolume("vol-" + v, 1, 1, GIB, FailureDomainLevel.NODE, Set.of()), disks, Set.of());
+      assertEquals("a", c.members().get(0).disk().diskId());
+    }
+  }
+
+  @Test
+  void aReplacementGoesToTheDiskThatReceivedFewestRepairBytesAndThenToTheMostFree() {
+    List<DiskFacts> disks = List.of(
+        disk("a", "n1", "r1", 4 * TIB, 3 * TIB),
+        disk("b", "n2", "r2", 2 * TIB, TIB),
+        disk("c", "n3", "r3", 2 * TIB, 900 * GIB));
+    PlacementRequest replacement = new PlacementRequest("v", List.of(new MemberSlot(0, 1)), 64 * GIB, 2,
+        FailureDomainLevel.NODE, java.util.Map.of(0, Set.of("n9")), Set.of(), true);
+    java.util.Map<String, Long> received = java.util.Map.of("a", 64 * GIB, "b", 0L, "c", 0L);
+    PlacementOutcome.Chosen c = (PlacementOutcome.Chosen) DiskPlacer.forReprotection(0.05, received)
+        .place(replacement, disks, Set.of());
+    assertEquals("b", c.members().get(0).disk().diskId(), "fewest received, then most free");
+  }
+
+  @Test
+  void concurrentCreatesSpreadTheirActiveControllersOverTheLeastLoadedNodes() {
+    List<NodeFacts> nodes = new java.util.ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      nodes.add(new NodeFacts("c" + i, Set.of("controller"), "z1", "r" + (i % 3), "10.0.0." + i, "nqn.h" + i, false,
+          i == 5 ? 9 : i % 2));
+    }
+    java.util.Set<String> actives = new java.util.TreeSet<>();
+    for (int v = 0; v < 64; v++) {
+      ControllerOutcome.Chosen chosen = (ControllerOutcome.Chosen) new ControllerPlacer().place("vol-" + v, nodes, 1, Set.of());
+      actives.add(chosen.active().nodeId());
+      assertNotEquals(chosen.active().nodeId(), chosen.standbys().get(0).nodeId());
+    }
+    assertEquals(Set.of("c0", "c1", "c2", "c3", "c4"), actives, "every node within one controller of the least"
+        + " loaded hosts some actives; the loaded one none");
   }
 }

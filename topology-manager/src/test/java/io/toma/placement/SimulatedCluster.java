@@ -2,8 +2,11 @@ package io.toma.placement;
 
 import io.toma.disk.Extent;
 import io.toma.disk.ExtentAllocator;
+import io.toma.healing.Refs;
+import io.toma.healing.RepairScheduler;
 import io.toma.topology.DiskFacts;
 import io.toma.topology.FailureDomainLevel;
+import io.toma.topology.ReplicaPlacement;
 import io.toma.topology.VolumeSpec;
 import io.toma.volume.VolumeGeometry;
 import java.util.ArrayList;
@@ -35,6 +38,8 @@ final class SimulatedCluster {
   final Map<String, Volume> volumes = new LinkedHashMap<>();
   /** Free bytes per disk, forgotten whenever the disk's allocator changes (the view is read often). */
   private final Map<String, Long> free = new HashMap<>();
+  /** Replacement bytes per disk, as PhysicalDisk publishes them; forgotten with {@link #free}. */
+  private final Map<String, Long> repair = new HashMap<>();
   final Set<String> lost = new HashSet<>();
   final DiskPlacer placer;
   int refusals = 0;
@@ -71,7 +76,9 @@ final class SimulatedCluster {
   List<DiskFacts> capacityView() {
     List<DiskFacts> view = new ArrayList<>();
     sites.values().forEach(s -> view.add(new DiskFacts(s.diskId(), s.nodeId(), s.zone(), s.rack(), s.sizeBytes(),
-        free.computeIfAbsent(s.diskId(), d -> allocators.get(d).freeBytes()), !lost.contains(s.diskId()))));
+        free.computeIfAbsent(s.diskId(), d -> allocators.get(d).freeBytes()), !lost.contains(s.diskId()),
+        repair.computeIfAbsent(s.diskId(), d -> allocators.get(d).extents().stream()
+            .filter(e -> ReplicaPlacement.isReplacementTag(e.tag())).mapToLong(Extent::lengthBytes).sum()))));
     return view;
   }
 
@@ -111,20 +118,25 @@ final class SimulatedCluster {
         allocators.put(disk, allocators.get(disk).without(id, Set.of()));
       }
       free.clear();
+      repair.clear();
     }
     return Optional.empty();
   }
 
   /** What a PhysicalDisk entity does with a Grant: first fit or refuse. */
   Optional<Member> grant(String volumeId, MemberSlot slot, String diskId, long bytes) {
+    return grant(volumeId, slot, "l" + slot.leg() + "r" + slot.replica(), diskId, bytes);
+  }
+
+  Optional<Member> grant(String volumeId, MemberSlot slot, String tag, String diskId, long bytes) {
     ExtentAllocator allocator = allocators.get(diskId);
-    String tag = "l" + slot.leg() + "r" + slot.replica();
     Optional<Extent> fit = allocator.firstFit(volumeId, tag, bytes);
     if (fit.isEmpty() || lost.contains(diskId)) {
       return Optional.empty();
     }
     allocators.put(diskId, allocator.with(fit.get()));
     free.remove(diskId);
+    repair.remove(diskId);
     return Optional.of(new Member(slot.leg(), slot.replica(), diskId, fit.get()));
   }
 
@@ -133,6 +145,7 @@ final class SimulatedCluster {
     for (Member m : v.members()) {
       allocators.put(m.diskId(), allocators.get(m.diskId()).without(id, Set.of()));
       free.remove(m.diskId());
+      repair.remove(m.diskId());
     }
   }
 
@@ -181,6 +194,64 @@ final class SimulatedCluster {
         }
       }
       volumes.put(v.id(), new Volume(v.id(), v.legs(), v.replicas(), v.level(), v.extentBytes(), members));
+    }
+    return received;
+  }
+
+  /**
+   * Lose a disk and re-protect it as the production code does: the lost members ordered by
+   * {@link RepairScheduler#URGENCY} (least redundancy, then largest first), each placed with
+   * {@link DiskPlacer#forReprotection} on the capacity view's repair bytes, each grant seen by the
+   * next placement. Returns bytes received per disk; fills {@link #eligibleForRebuild}.
+   */
+  Map<String, Long> loseAndReprotect(String diskId, double reserveFraction) {
+    lost.add(diskId);
+    eligibleForRebuild.clear();
+    List<RepairScheduler.PendingRepair> pending = new ArrayList<>();
+    for (Volume v : volumes.values()) {
+      for (Member m : v.members()) {
+        if (!m.diskId().equals(diskId)) {
+          continue;
+        }
+        List<Refs.DiskRef> survivors = v.members().stream()
+            .filter(o -> o.leg() == m.leg() && !lost.contains(o.diskId()))
+            .map(o -> new Refs.DiskRef(sites.get(o.diskId()).nodeId(), o.diskId())).toList();
+        pending.add(new RepairScheduler.PendingRepair(new Refs.LegRef(v.id(), m.leg()), m.replica(), v.replicas(),
+            survivors.size(), survivors, v.extentBytes()));
+      }
+    }
+    pending.sort(RepairScheduler.URGENCY);
+    Map<String, Long> received = new HashMap<>();
+    for (RepairScheduler.PendingRepair p : pending) {
+      Volume v = volumes.get(p.leg().volume());
+      Member m = v.members().stream().filter(o -> o.leg() == p.leg().leg() && o.replica() == p.slot()).findFirst()
+          .orElseThrow();
+      Set<String> legDomains = new HashSet<>();
+      v.members().stream().filter(o -> o.leg() == m.leg() && !lost.contains(o.diskId()))
+          .forEach(o -> legDomains.add(domain(o.diskId(), v.level())));
+      for (DiskSite site : sites.values()) {
+        if (!lost.contains(site.diskId()) && !legDomains.contains(domain(site.diskId(), v.level()))) {
+          eligibleForRebuild.add(site.diskId());
+        }
+      }
+      List<DiskFacts> view = capacityView();
+      Map<String, Long> repairBytes = new HashMap<>();
+      view.forEach(d -> repairBytes.put(d.diskId(), d.repairBytes()));
+      PlacementRequest request = new PlacementRequest(v.id(), List.of(new MemberSlot(m.leg(), m.replica())),
+          v.extentBytes(), v.replicas(), v.level(), Map.of(m.leg(), legDomains), Set.copyOf(lost), true);
+      PlacementOutcome outcome = DiskPlacer.forReprotection(reserveFraction, repairBytes).place(request, view, Set.of());
+      if (outcome instanceof PlacementOutcome.Chosen chosen) {
+        String target = chosen.members().get(0).disk().diskId();
+        Optional<Member> granted = grant(v.id(), new MemberSlot(m.leg(), m.replica()),
+            "l" + m.leg() + "r" + m.replica() + "g1", target, v.extentBytes());
+        if (granted.isPresent()) {
+          List<Member> members = new ArrayList<>(v.members());
+          members.remove(m);
+          members.add(granted.get());
+          volumes.put(v.id(), new Volume(v.id(), v.legs(), v.replicas(), v.level(), v.extentBytes(), members));
+          received.merge(target, v.extentBytes(), Long::sum);
+        }
+      }
     }
     return received;
   }

@@ -43,6 +43,10 @@ final class DeciderWorld {
   final Map<String, Long> nextOffset = new TreeMap<>();
   final Map<String, VolumeViews.RaidHealth> raid = new TreeMap<>();
   final Deque<VolumeInput> inbox = new ArrayDeque<>();
+  /** Runs before a replacement request is answered (a fault that strikes while the grant is on its way). */
+  java.util.function.Consumer<Outbound.RequestReplacementExtent> beforeReplacementAnswer = r -> { };
+  /** Every extent release asked, confirmed or not, in order. */
+  final List<Outbound.ReleaseExtents> releases = new ArrayList<>();
   final List<Outbound> held = new ArrayList<>();
   HealingSettings healing = HealingSettings.defaults();
   long now = 1_000_000;
@@ -113,6 +117,7 @@ final class DeciderWorld {
           java.util.Optional.of(grant(r.disk().diskId(), r.tag(), r.lengthBytes()))));
     } else if (out instanceof Outbound.RequestReplacementExtent r) {
       log.add("replacement " + r.tag() + " on " + r.disk().diskId());
+      beforeReplacementAnswer.accept(r);
       inbox.add(new VolumeInput.ReplacementAnswered(r.lostTag(), r.disk(), r.generation(),
           java.util.Optional.of(grant(r.disk().diskId(), r.tag(), r.lengthBytes()))));
     } else if (out instanceof Outbound.RequestControllerSlot r) {
@@ -138,6 +143,7 @@ final class DeciderWorld {
       log.add("removed " + r.nodeId() + " rev " + r.revision());
       inbox.add(new VolumeInput.Removed(r.nodeId(), r.revision()));
     } else if (out instanceof Outbound.ReleaseExtents r) {
+      releases.add(r);
       if (!r.confirmTarget().isEmpty()) {
         log.add("release " + r.diskId() + " keeping " + r.keepTags());
         inbox.add(new VolumeInput.ReleaseAnswered(r.confirmTarget(), true));

@@ -58,6 +58,15 @@ class VolumeHealingDecisionTest {
     return -1;
   }
 
+  /**
+   * The active controller's node is lost. Every node here is converged, so its failover starts
+   * once the node must have fenced itself (the self-fence timeout later).
+   */
+  static void loseController(DeciderWorld w, String node) {
+    w.feed(new VolumeInput.NodeLost(node, "downed"));
+    w.advance(w.healing.selfFenceTimeout());
+  }
+
   /** Finish every rebuild the way a controller would report it: the leg's raid1 in sync. */
   static void reportInSync(DeciderWorld w) {
     for (int leg = 0; leg < w.record.spec().orElseThrow().layout().legs(); leg++) {
@@ -75,8 +84,7 @@ class VolumeHealingDecisionTest {
     String slow = fencers.iterator().next();
     w.silentNodes.add(slow);
     w.deadNodes.add(active);
-
-    w.feed(new VolumeInput.NodeLost(active, "downed"));
+    loseController(w, active);
     assertEquals(2, w.record.epoch(), "the fencing epoch rose by one");
     assertEquals(Failover.Stage.FENCING_REQUESTED, w.record.healing().failover().orElseThrow().stage());
     assertTrue(w.log.stream().noneMatch(l -> l.endsWith("optimized")), "nothing promotes while " + slow
@@ -154,7 +162,7 @@ class VolumeHealingDecisionTest {
     fencers.remove(active);
     fencers.forEach(w.silentNodes::add);
     w.deadNodes.add(active);
-    w.feed(new VolumeInput.NodeLost(active, "downed"));
+    loseController(w, active);
     assertEquals(Failover.Stage.FENCING_REQUESTED, w.record.healing().failover().orElseThrow().stage());
 
     // the manager restarts: the entity recovers from its journal, the fence is asked again
@@ -175,7 +183,7 @@ class VolumeHealingDecisionTest {
     String standby = standby(w.record);
     w.slowToPromote.add(standby);
     w.deadNodes.add(active);
-    w.feed(new VolumeInput.NodeLost(active, "downed"));
+    loseController(w, active);
     assertEquals(Failover.Stage.PROMOTION_REQUESTED, w.record.healing().failover().orElseThrow().stage());
 
     w.record = w.replayed();
@@ -209,6 +217,10 @@ class VolumeHealingDecisionTest {
     boolean holdsMember = w.record.placement().orElseThrow().replicas().stream().anyMatch(m -> m.nodeId().equals(active));
     w.deadNodes.add(active);
     w.feed(new VolumeInput.NodeLost(active, "downed"));
+    if (holdsMember) {
+      // a converged controller is failed over once it must have fenced itself
+      w.advance(w.healing.selfFenceTimeout());
+    }
     assertEquals(Failover.Stage.DONE, w.record.healing().failover().orElseThrow().stage());
     if (holdsMember) {
       assertEquals(VolumeState.REBUILDING, w.record.visibleState(), w.record.reason().orElse(""));

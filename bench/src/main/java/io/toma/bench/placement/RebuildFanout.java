@@ -35,23 +35,30 @@ public final class RebuildFanout {
       double maxOverMeanAll, double maxOverMeanEligible, int eligible, long maxBytes, long meanBytesAll,
       double floor) {}
 
-  /** A policy: its scorer, given the live map of bytes each disk received in the current repair. */
+  /**
+   * A policy: its scorer, given the live map of bytes each disk received in the current repair;
+   * {@code production} runs the production path instead (new volumes by {@code
+   * DiskPlacer.forNewVolumes}, replacements in {@code RepairScheduler.URGENCY} order by {@code
+   * DiskPlacer.forReprotection} on the disks' published repair bytes).
+   */
   public record Policy(String name, java.util.function.Function<Map<String, Long>, CandidateScorer> scorer,
-      boolean largestFirst) {}
+      boolean largestFirst, boolean production) {}
 
   /** Volume sizes: bytes per leg drawn uniformly from {@code minGib..maxGib}. */
   public record Mix(String name, int minGib, int maxGib) {}
 
+  public static final Policy PRODUCTION = new Policy(
+      "production: fewest repair bytes then most free, largest first (DiskPlacer.forReprotection, RepairScheduler)",
+      received -> CandidateScorer.mostFreeBytes(), true, true);
+
   public static final List<Policy> POLICIES = List.of(
-      new Policy("greedy by free bytes (production)", received -> CandidateScorer.mostFreeBytes(), false),
-      new Policy("most used space first (reference)", received -> CandidateScorer.mostUsedFirst(), false),
-      // Candidate fix, measured here only: for a replacement, the disk that received the fewest
-      // bytes in this repair first, then the most free (new volumes keep greedy by free bytes).
-      new Policy("least rebuild bytes, then most free (candidate)", received ->
-          c -> -(double) received.getOrDefault(c.disk().diskId(), 0L) + 1e-6 * c.freeAfterPromises(), false),
-      // ... and the repairs taken largest member first (list scheduling becomes LPT).
-      new Policy("least rebuild bytes, largest members first (candidate)", received ->
-          c -> -(double) received.getOrDefault(c.disk().diskId(), 0L) + 1e-6 * c.freeAfterPromises(), true));
+      PRODUCTION,
+      new Policy("greedy by free bytes (production before the fix)", received -> CandidateScorer.mostFreeBytes(),
+          false, false),
+      new Policy("most used space first (reference)", received -> CandidateScorer.mostUsedFirst(), false, false),
+      // The scorer alone, in creation order: what the largest-first order adds.
+      new Policy("fewest repair bytes, then most free, creation order", received ->
+          CandidateScorer.leastRepairBytes(received), false, false));
 
   public static final List<Mix> MIXES = List.of(new Mix("4-64 GiB per leg", 4, 64), new Mix("1-16 GiB per leg", 1, 16));
 
@@ -101,7 +108,7 @@ public final class RebuildFanout {
             "max/mean all", "max/mean eligible"),
         detail));
     for (Mix mix : mixes) {
-      double worstFree = byPolicy.get(mix.name() + "/" + POLICIES.get(0).name()).stream()
+      double worstFree = byPolicy.get(mix.name() + "/" + PRODUCTION.name()).stream()
           .mapToDouble(Run::maxOverMeanAll).max().orElse(0);
       report.note(String.format(Locale.ROOT, "%s, production policy: target max/mean <= 1.25, worst seed %.2f over all"
           + " survivors (%s)", mix.name(), worstFree, worstFree <= 1.25 ? "met" : "missed by " + f2(worstFree - 1.25)));
@@ -114,8 +121,9 @@ public final class RebuildFanout {
   static Run runOnce(long seed, Policy policy, Mix mix) {
     Random random = new Random(seed);
     Map<String, Long> repairBytes = new HashMap<>();
-    DiskPlacer placer = new DiskPlacer(CandidateFilters.standard(RESERVE),
-        List.of(new DiskPlacer.WeightedScorer(policy.scorer().apply(repairBytes), 1.0)));
+    DiskPlacer placer = policy.production() ? DiskPlacer.forNewVolumes(RESERVE)
+        : new DiskPlacer(CandidateFilters.standard(RESERVE),
+            List.of(new DiskPlacer.WeightedScorer(policy.scorer().apply(repairBytes), 1.0)));
     StorageSim sim = new StorageSim(placer, repairBytes);
     for (int r = 0; r < 4; r++) {
       for (int n = 0; n < 3; n++) {
@@ -139,7 +147,9 @@ public final class RebuildFanout {
             .thenComparing(StorageSim.Disk::diskId))
         .orElseThrow();
     Set<String> eligible = sim.eligibleFor(Set.of(victim.diskId()));
-    List<StorageSim.Replacement> replacements = sim.loseAndReplace(Set.of(victim.diskId()), policy.largestFirst());
+    List<StorageSim.Replacement> replacements = policy.production()
+        ? sim.loseAndReprotect(Set.of(victim.diskId()), RESERVE)
+        : sim.loseAndReplace(Set.of(victim.diskId()), policy.largestFirst());
     Map<String, Long> received = new HashMap<>();
     int refused = 0;
     for (StorageSim.Replacement r : replacements) {

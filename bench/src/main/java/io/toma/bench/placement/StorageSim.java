@@ -2,12 +2,15 @@ package io.toma.bench.placement;
 
 import io.toma.disk.Extent;
 import io.toma.disk.ExtentAllocator;
+import io.toma.healing.Refs;
+import io.toma.healing.RepairScheduler;
 import io.toma.placement.DiskPlacer;
 import io.toma.placement.MemberSlot;
 import io.toma.placement.PlacementOutcome;
 import io.toma.placement.PlacementRequest;
 import io.toma.topology.DiskFacts;
 import io.toma.topology.FailureDomainLevel;
+import io.toma.topology.ReplicaPlacement;
 import io.toma.volume.VolumeGeometry;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -195,6 +198,69 @@ public final class StorageSim {
   }
 
   /**
+   * The production re-protection path: every lost member becomes a pending repair, they start in
+   * {@link RepairScheduler#URGENCY} order (least redundancy, then largest member first), and each
+   * is placed by {@link DiskPlacer#forReprotection} on the repair bytes the disks publish, granted,
+   * and seen by the next placement.
+   */
+  public List<Replacement> loseAndReprotect(Set<String> lostDisks, double reserveFraction) {
+    lost.addAll(lostDisks);
+    for (String d : lostDisks) {
+      view.set(index.get(d), facts(disks.get(d)));
+    }
+    List<RepairScheduler.PendingRepair> pending = new ArrayList<>();
+    for (Volume v : volumes.values()) {
+      for (Member m : v.members()) {
+        if (!lostDisks.contains(m.diskId())) {
+          continue;
+        }
+        List<Refs.DiskRef> survivors = v.members().stream()
+            .filter(o -> o.leg() == m.leg() && !lost.contains(o.diskId()))
+            .map(o -> new Refs.DiskRef(disks.get(o.diskId()).nodeId(), o.diskId())).toList();
+        pending.add(new RepairScheduler.PendingRepair(new Refs.LegRef(v.id(), m.leg()), m.replica(), v.replicas(),
+            survivors.size(), survivors, v.extentBytes()));
+      }
+    }
+    pending.sort(RepairScheduler.URGENCY);
+    List<Replacement> replacements = new ArrayList<>();
+    for (RepairScheduler.PendingRepair p : pending) {
+      Volume v = volumes.get(p.leg().volume());
+      MemberSlot slot = new MemberSlot(p.leg().leg(), p.slot());
+      Member m = v.members().stream().filter(o -> o.leg() == slot.leg() && o.replica() == slot.replica())
+          .findFirst().orElseThrow();
+      Set<String> legDomains = new HashSet<>();
+      for (Member o : v.members()) {
+        if (o.leg() == m.leg() && !lost.contains(o.diskId())) {
+          legDomains.add(domainOf(o.diskId(), v.level()));
+        }
+      }
+      Map<String, Long> published = new HashMap<>();
+      view.forEach(d -> published.put(d.diskId(), d.repairBytes()));
+      PlacementRequest request = new PlacementRequest(v.id(), List.of(slot), v.extentBytes(), v.replicas(),
+          v.level(), Map.of(m.leg(), legDomains), lost, true);
+      PlacementOutcome outcome = DiskPlacer.forReprotection(reserveFraction, published).place(request, view, Set.of());
+      if (outcome instanceof PlacementOutcome.Chosen chosen) {
+        String target = chosen.members().get(0).disk().diskId();
+        Optional<Member> granted = grant(v.id(), slot, tag(slot) + "g1", target, v.extentBytes());
+        if (granted.isPresent()) {
+          List<Member> members = new ArrayList<>(v.members());
+          members.remove(m);
+          members.add(granted.get());
+          volumes.put(v.id(), new Volume(v.id(), v.legs(), v.replicas(), v.level(), v.extentBytes(), members));
+          repairBytes.merge(target, v.extentBytes(), Long::sum);
+          replacements.add(new Replacement(v.id(), slot, v.extentBytes(), Optional.of(target), ""));
+        } else {
+          replacements.add(new Replacement(v.id(), slot, v.extentBytes(), Optional.empty(), target + " refused the grant"));
+        }
+      } else {
+        replacements.add(new Replacement(v.id(), slot, v.extentBytes(), Optional.empty(),
+            ((PlacementOutcome.Refused) outcome).message()));
+      }
+    }
+    return replacements;
+  }
+
+  /**
    * The surviving disks that anti-affinity lets take at least one of the replacements of a loss
    * of {@code lostDisks} (computed before the loss is applied; capacity is not considered).
    */
@@ -238,9 +304,13 @@ public final class StorageSim {
     view.set(index.get(diskId), facts(disks.get(diskId)));
   }
 
+  /** As PhysicalDisk publishes it, repair bytes included (extents whose tag names a replacement). */
   private DiskFacts facts(Disk d) {
-    return new DiskFacts(d.diskId(), d.nodeId(), d.zone(), d.rack(), d.sizeBytes(),
-        allocators.get(d.diskId()).freeBytes(), !lost.contains(d.diskId()));
+    ExtentAllocator a = allocators.get(d.diskId());
+    long repair = a.extents().stream().filter(e -> ReplicaPlacement.isReplacementTag(e.tag()))
+        .mapToLong(Extent::lengthBytes).sum();
+    return new DiskFacts(d.diskId(), d.nodeId(), d.zone(), d.rack(), d.sizeBytes(), a.freeBytes(),
+        !lost.contains(d.diskId()), repair);
   }
 
   private static String tag(MemberSlot slot) {

@@ -53,7 +53,8 @@ public final class ScaleBench {
 
   static void replan(Report report, int volumes) {
     Random random = new Random(1);
-    StorageSim sim = new StorageSim(DiskPlacer.greedyByFreeSpace(TopologySettings.defaults().spareReserveFraction()));
+    double reserve = TopologySettings.defaults().spareReserveFraction();
+    StorageSim sim = new StorageSim(DiskPlacer.forNewVolumes(reserve));
     for (int r = 0; r < 10; r++) {
       for (int n = 0; n < 10; n++) {
         String node = "r" + r + "n" + n;
@@ -82,12 +83,14 @@ public final class ScaleBench {
     var threads = java.lang.management.ManagementFactory.getThreadMXBean();
     long cpuStart = threads.getCurrentThreadCpuTime();
     long start = System.nanoTime();
-    List<StorageSim.Replacement> replacements = sim.loseAndReplace(rack);
+    List<StorageSim.Replacement> replacements = sim.loseAndReprotect(rack, reserve);
     double seconds = (System.nanoTime() - start) / 1e9;
     double cpuSeconds = (threads.getCurrentThreadCpuTime() - cpuStart) / 1e9;
     long notPlaced = replacements.stream().filter(r -> r.diskId().isEmpty()).count();
     report.table(new Report.Table("re-plan after losing rack r0 (10 nodes, 40 disks): pure placement + extent allocator"
-            + " (DiskPlacer and ExtentAllocator, one placement and one grant per lost member, in one thread); target <= 30 s",
+            + " as in production (new volumes: DiskPlacer.forNewVolumes; lost members in RepairScheduler order, each"
+            + " placed by DiskPlacer.forReprotection and granted by its disk's ExtentAllocator, in one thread);"
+            + " target <= 30 s",
         List.of("volumes", "used after fill", "affected volumes", "members re-placed", "not placed", "re-plan time (wall)",
             "re-plan CPU time (one thread)", "CPU per member"),
         List.of(List.of(String.format(Locale.ROOT, "%,d (%d refused at fill, fill took %.1f s)", volumes, refused, fillSeconds),

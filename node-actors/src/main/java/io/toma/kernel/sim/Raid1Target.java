@@ -152,7 +152,9 @@ final class Raid1Target implements DmTarget {
     boolean[] unreadable = new boolean[members.size()];
     for (int slot = 0; slot < members.size(); slot++) {
       Optional<DevRef> meta = members.get(slot).meta();
-      if (meta.isEmpty()) {
+      if (meta.isEmpty() || rebuild.contains(slot)) {
+        // dm-raid's super_load rewrites the superblock of a device named in "rebuild" instead of
+        // trusting it: a stale one (an extent reused from another array) must never win as freshest.
         superblocks.add(Optional.empty());
         continue;
       }

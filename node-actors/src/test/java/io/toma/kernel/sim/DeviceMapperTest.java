@@ -75,6 +75,46 @@ class DeviceMapperTest {
     assertArrayEquals(pattern(9, 1 << 20), ok(k.readDevice("@dm:toma-m1-data", 0, 1 << 20)));
   }
 
+  /**
+   * Simulation seed 1075 (default shapes): a replacement extent reused the place of another
+   * array's old member, whose superblock was newer than the leg's own; taken as the freshest, it
+   * overwrote the surviving copy. dm-raid rewrites the superblock of a device named in rebuild.
+   */
+  @Test
+  void aMemberNamedInRebuildIsRecoveredEvenOverAnotherArraysNewerSuperblock() throws Exception {
+    SimCluster cluster = SimCluster.create();
+    SimNode node = nodeWithDisks(cluster, 2, 1L << 30);
+    var k = node.kernel();
+    for (int m = 0; m < 2; m++) {
+      k.apply(new KernelOp.DmCreate("toma-m" + m + "-meta", List.of(new DmTableLine(0, 8, "linear", "@disk:disk" + m + " 0"))));
+      k.apply(new KernelOp.DmCreate("toma-m" + m + "-data", List.of(new DmTableLine(0, 2048, "linear", "@disk:disk" + m + " 8"))));
+    }
+    // another array's member on disk1, degraded and reloaded a few times: its events run ahead
+    String old = "raid1 3 0 region_size 1024 2 @dm:toma-m1-meta @dm:toma-m1-data - -";
+    k.apply(new KernelOp.DmCreate("toma-old", List.of(new DmTableLine(0, 2048, "raid", old))));
+    cluster.advance(Duration.ofMillis(100));
+    ok(k.writeDevice("@dm:toma-old", 0, pattern(7, 1 << 20)));
+    for (int i = 0; i < 3; i++) {
+      k.apply(new KernelOp.DmReload("toma-old", List.of(new DmTableLine(0, 2048, "raid", old))));
+      k.apply(new KernelOp.DmSuspend("toma-old", false));
+      k.apply(new KernelOp.DmResume("toma-old"));
+    }
+    k.apply(new KernelOp.DmRemove("toma-old"));
+
+    k.apply(new KernelOp.DmCreate("toma-leg", List.of(new DmTableLine(0, 2048, "raid",
+        "raid1 3 0 region_size 1024 2 @dm:toma-m0-meta @dm:toma-m0-data - -"))));
+    cluster.advance(Duration.ofMillis(100));
+    ok(k.writeDevice("@dm:toma-leg", 0, pattern(9, 1 << 20)));
+    k.apply(new KernelOp.DmReload("toma-leg", List.of(new DmTableLine(0, 2048, "raid",
+        "raid1 5 0 rebuild 1 region_size 1024 2 @dm:toma-m0-meta @dm:toma-m0-data @dm:toma-m1-meta @dm:toma-m1-data"))));
+    k.apply(new KernelOp.DmSuspend("toma-leg", false));
+    k.apply(new KernelOp.DmResume("toma-leg"));
+    cluster.advance(Duration.ofSeconds(1));
+
+    assertArrayEquals(pattern(9, 1 << 20), ok(k.readDevice("@dm:toma-leg", 0, 1 << 20)), "the surviving copy won");
+    assertArrayEquals(pattern(9, 1 << 20), ok(k.readDevice("@dm:toma-m1-data", 0, 1 << 20)), "the new member was rebuilt");
+  }
+
   @Test
   void raid0StripesChunksAcrossItsLegs() throws Exception {
     SimNode node = nodeWithDisks(SimCluster.create(), 2, 1L << 30);

@@ -1,0 +1,274 @@
+package io.toma.volume;
+
+import static io.toma.volume.VolumeHealingDecisionTest.onlineVolume;
+import static io.toma.volume.VolumeHealingDecisionTest.reportInSync;
+import static io.toma.volume.VolumeHealingDecisionTest.standby;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.toma.healing.Failover;
+import io.toma.topology.ControllerPlacement;
+import io.toma.topology.ControllerRole;
+import io.toma.topology.FailureDomainLevel;
+import io.toma.topology.Layout;
+import io.toma.topology.ReplicaPlacement;
+import io.toma.topology.VolumeSpec;
+import io.toma.topology.VolumeState;
+import java.time.Duration;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Healing scenarios the seeded simulation found the production decider getting wrong (issue 7),
+ * each named after what an operator would see and replayed here as plain decisions. The seed that
+ * showed each is in its comment; `./toma simulate --seeds 1 --from S --small --decider --faults ...`
+ * replays it.
+ */
+class VolumeHealingScenariosTest {
+
+  static final long GIB = 1L << 30;
+
+  /** A volume without a standby: a failover has nobody to promote. */
+  static DeciderWorld volumeWithoutStandby(String id) {
+    DeciderWorld w = new DeciderWorld(id).withRacks(3, 2);
+    w.feed(new VolumeInput.Create(new VolumeSpec(id, 8 * GIB, Layout.of(1, 2, 0, FailureDomainLevel.RACK))));
+    w.feed(new VolumeInput.Attach(VolumeHealingDecisionTest.HOST));
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
+    w.log.clear();
+    return w;
+  }
+
+  /**
+   * The first of {@code prefix-0}, {@code prefix-1}, ... whose placement has the shape a scenario
+   * needs: placement spreads near-ties by a hash of the volume id, so the id picks the layout.
+   */
+  static DeciderWorld firstOnline(String prefix, int legs, int replicas,
+      java.util.function.Predicate<DeciderWorld> shape) {
+    for (int i = 0; i < 50; i++) {
+      DeciderWorld w = onlineVolume(prefix + "-" + i, legs, replicas);
+      if (shape.test(w)) {
+        return w;
+      }
+    }
+    throw new AssertionError("no volume id among " + prefix + "-0..49 gets the layout this scenario needs");
+  }
+
+  static boolean holdsMember(DeciderWorld w, String node) {
+    return w.record.placement().orElseThrow().replicas().stream().anyMatch(m -> m.nodeId().equals(node));
+  }
+
+  /** Seed 6 (control-link cut): the converged active, cut from the manager only, kept writing to its own copies. */
+  @Test
+  void a_lost_converged_controller_is_failed_over_only_once_it_must_have_fenced_itself() {
+    DeciderWorld w = firstOnline("vol-conv", 1, 2, v -> holdsMember(v, v.active()));
+    String active = w.active();
+    assertTrue(holdsMember(w, active), "the fixture's active holds a member on its own disk");
+    w.deadNodes.add(active);
+
+    w.feed(new VolumeInput.NodeLost(active, "downed"));
+    assertTrue(w.record.healing().failover().isEmpty(), "no fence yet: the node may still write to its own copy");
+    assertEquals(VolumeState.DEGRADED, w.record.visibleState());
+    assertEquals(1, w.record.epoch());
+
+    w.advance(w.healing.selfFenceTimeout().minusMillis(1));
+    assertTrue(w.record.healing().failover().isEmpty(), "still within the self-fence timeout");
+    w.advance(Duration.ofMillis(1));
+    assertEquals(Failover.Stage.DONE, w.record.healing().failover().orElseThrow().stage());
+    assertNotEquals(active, w.active());
+    assertEquals(w.record, w.replayed(), "the journal replays to the same state");
+  }
+
+  /** Seeds 2 and 6 (rack loss): a failover without a standby left the volume Online with no active controller. */
+  @Test
+  void a_volume_whose_failover_found_no_standby_gets_a_new_controller_and_rebuilds_only_then() {
+    DeciderWorld w = volumeWithoutStandby("vol-nostandby");
+    String active = w.active();
+    w.deadNodes.add(active);
+    w.feed(new VolumeInput.NodeLost(active, "downed"));
+    w.advance(w.healing.selfFenceTimeout());
+    assertEquals(Failover.Stage.UNAVAILABLE, w.record.healing().failover().orElseThrow().stage());
+    assertEquals("", w.active());
+    assertEquals(VolumeState.DEGRADED, w.record.visibleState(), "without an active controller it is not Online");
+    assertTrue(w.record.reason().orElse("").startsWith("no active controller"), w.record.reason().orElse(""));
+    assertTrue(w.journal.stream().noneMatch(e -> e instanceof VolumeRecord.ReplacementPlaced),
+        "no rebuild attaches to a controller that does not exist");
+
+    w.advance(Duration.ofSeconds(1));
+    String promoted = w.active();
+    assertFalse(promoted.isEmpty(), "a new standby was placed and promoted: " + w.log);
+    assertNotEquals(active, promoted);
+    assertTrue(w.record.epoch() >= 3, "the fresh failover fenced at a new epoch, got " + w.record.epoch());
+    assertTrue(w.log.stream().anyMatch(l -> l.startsWith("applied " + promoted) && l.endsWith("optimized")), w.log.toString());
+    reportInSync(w);
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
+    assertEquals(w.record, w.replayed(), "the journal replays to the same state");
+  }
+
+  /** Seed 2: a second failover's fence changed nothing on the disk nodes, so none confirmed it and the copies were given up. */
+  @Test
+  void a_second_failover_is_confirmed_by_disk_nodes_whose_objects_did_not_change() {
+    DeciderWorld w = volumeWithoutStandby("vol-refence");
+    String active = w.active();
+    w.deadNodes.add(active);
+    w.feed(new VolumeInput.NodeLost(active, "downed"));
+    w.advance(w.healing.selfFenceTimeout());
+    w.advance(Duration.ofSeconds(1));
+
+    Failover.State second = w.record.healing().failover().orElseThrow();
+    assertEquals(Failover.Stage.DONE, second.stage(), "promoted without waiting for the fence timeout: " + w.log);
+    assertTrue(second.fenceAbandoned().isEmpty(), "every disk node confirmed: " + second.fenceAbandoned());
+    assertTrue(w.record.lostMembers().stream().noneMatch(m -> !m.nodeId().equals(active)),
+        "no surviving copy was given up: " + w.record.lostMembers());
+  }
+
+  /** Seed 19 (link cut): the active's raid1 marked a member failed for good and nothing replaced it. */
+  @Test
+  void a_member_the_active_raid_marked_failed_is_rebuilt_elsewhere() {
+    DeciderWorld w = onlineVolume("vol-link", 1, 2);
+    String active = w.active();
+    ReplicaPlacement far = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> !m.nodeId().equals(active)).findFirst().orElseThrow();
+    String health = far.replica() == 0 ? "DA" : "AD";
+
+    w.raid(active, 0, health, 100);
+    assertTrue(w.record.lostDisks().containsKey(far.diskId()), "the failed member is lost: " + w.record.reason());
+    assertTrue(w.record.placement().orElseThrow().replicas().stream().noneMatch(m -> m.diskId().equals(far.diskId())),
+        "a replacement took its slot");
+    reportInSync(w);
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
+  }
+
+  /** Seed 8: a controller cut off by a partition reported every remote member failed, and the last copies were given up. */
+  @Test
+  void a_raid_report_never_gives_up_the_last_copies_of_a_leg_nor_comes_from_a_lost_controller() {
+    DeciderWorld w = onlineVolume("vol-lastcopy", 1, 2);
+    String active = w.active();
+    w.raid(active, 0, "DD", 100);
+    assertTrue(w.record.lostDisks().isEmpty(), "no healthy member left in the report: nothing is given up");
+
+    DeciderWorld cut = onlineVolume("vol-cutoff", 1, 2);
+    String cutActive = cut.active();
+    cut.deadNodes.add(cutActive);
+    cut.feed(new VolumeInput.NodeLost(cutActive, "downed"));
+    long lostBefore = cut.record.lostDisks().size();
+    cut.raid(cutActive, 0, "AD", 100);
+    assertEquals(lostBefore, cut.record.lostDisks().size(), "what a lost controller saw says nothing of the members");
+  }
+
+  /** Seed 54 (link cut): releasing one rebuilt member's old extent also released another still held on that disk. */
+  @Test
+  void releasing_a_rebuilt_members_old_extent_keeps_the_others_still_held_on_that_disk() {
+    DeciderWorld w = new DeciderWorld("vol-keep").withRacks(2, 1); // two disks: each holds one member of both legs
+    w.feed(new VolumeInput.Create(new VolumeSpec("vol-keep", 8 * GIB, Layout.of(2, 2, 0, FailureDomainLevel.RACK))));
+    w.feed(new VolumeInput.Attach(VolumeHealingDecisionTest.HOST));
+    DeciderWorld third = new DeciderWorld("spare").withRacks(3, 1); // a third rack, for the replacements
+    third.nodes.stream().filter(n -> n.nodeId().startsWith("r3")).forEach(w.nodes::add);
+    third.disks.stream().filter(d -> d.nodeId().startsWith("r3")).forEach(w.disks::add);
+    String active = w.active();
+    ReplicaPlacement far = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> !m.nodeId().equals(active)).findFirst().orElseThrow();
+    w.silentNodes.add(far.nodeId()); // it does not confirm it dropped the old slices yet
+    w.feed(new VolumeInput.MemberLost(far.diskId(), "I/O errors"));
+    assertEquals(2, w.record.healing().rebuilds().size(), "both legs lost a member on " + far.diskId());
+
+    w.raid(active, 0, far.replica() == 0 ? "aA" : "Aa", 100); // leg 0 in sync, leg 1 not yet
+    w.release(far.nodeId());
+    Outbound.ReleaseExtents first = w.releases.stream().filter(r -> r.diskId().equals(far.diskId()))
+        .findFirst().orElseThrow(() -> new AssertionError("leg 0's old extent is released: " + w.log));
+    assertTrue(first.keepTags().stream().anyMatch(t -> t.startsWith("l1")),
+        "leg 1's old extent stays granted while its rebuild runs: " + first);
+    reportInSync(w);
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
+  }
+
+  /** Seeds 37, 230, 274 (partition): a replacement lost before it was in sync stalled its rebuild for good. */
+  @Test
+  void a_replacement_lost_before_it_is_in_sync_is_placed_again_and_its_extent_waits_for_its_node() {
+    // The lost replacement's node must not also hold the standby: that loss is another scenario.
+    DeciderWorld w = firstOnline("vol-replost", 1, 2, v -> {
+      DeciderWorld probe = onlineVolume(v.volumeId, 1, 2);
+      String probeActive = probe.active();
+      ReplicaPlacement lost = probe.record.placement().orElseThrow().replicas().stream()
+          .filter(m -> !m.nodeId().equals(probeActive)).findFirst().orElseThrow();
+      probe.feed(new VolumeInput.MemberLost(lost.diskId(), "I/O errors"));
+      return probe.record.placement().orElseThrow().replicas().stream()
+          .filter(m -> m.replica() == lost.replica()).noneMatch(m -> m.nodeId().equals(standby(probe.record)));
+    });
+    String active = w.active();
+    ReplicaPlacement far = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> !m.nodeId().equals(active)).findFirst().orElseThrow();
+    w.feed(new VolumeInput.MemberLost(far.diskId(), "I/O errors"));
+    ReplicaPlacement first = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> m.replica() == far.replica()).findFirst().orElseThrow();
+    assertNotEquals(far.diskId(), first.diskId());
+
+    w.deadNodes.add(first.nodeId());
+    w.feed(new VolumeInput.NodeLost(first.nodeId(), "out of sight"));
+    ReplicaPlacement second = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> m.replica() == far.replica()).findFirst().orElseThrow();
+    assertNotEquals(first.nodeId(), second.nodeId(), "a new replacement elsewhere: " + w.record.reason());
+    // default-shape seed 115: the next replacement reused the abandoned one's tag (its devices, its NQN)
+    assertNotEquals(first.tag(), second.tag(), "a new generation for the next attempt");
+    assertTrue(w.record.healing().abandoned().containsKey(first.tag()));
+    assertTrue(w.releases.stream().noneMatch(r -> r.diskId().equals(first.diskId())),
+        "the abandoned replacement's node may still hold its slice: " + w.releases);
+
+    reportInSync(w);
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
+    w.deadNodes.remove(first.nodeId());
+    w.feed(new VolumeInput.Tick());
+    assertTrue(w.releases.stream().anyMatch(r -> r.diskId().equals(first.diskId()) && !r.keepTags().contains(first.tag())),
+        "released once its node removed the volume: " + w.releases);
+    assertTrue(w.record.healing().abandoned().isEmpty());
+    assertEquals(w.record, w.replayed(), "the journal replays to the same state");
+  }
+
+  /** Default-shape seed 66 (link cut): a replacement was granted on a disk lost while the grant was on its way. */
+  @Test
+  void a_replacement_granted_on_a_disk_lost_meanwhile_is_given_back_and_placed_again() {
+    DeciderWorld w = new DeciderWorld("vol-meanwhile").withRacks(3, 1);
+    w.feed(new VolumeInput.Create(new VolumeSpec("vol-meanwhile", 8 * GIB, Layout.of(2, 2, 0, FailureDomainLevel.RACK))));
+    w.feed(new VolumeInput.Attach(VolumeHealingDecisionTest.HOST));
+    String active = w.active();
+    ReplicaPlacement victim = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> !m.nodeId().equals(active)).findFirst().orElseThrow();
+    java.util.List<String> struck = new java.util.ArrayList<>();
+    w.beforeReplacementAnswer = r -> {
+      if (struck.isEmpty()) {
+        struck.add(r.disk().diskId());
+        w.inbox.add(new VolumeInput.MemberLost(r.disk().diskId(), "I/O errors"));
+      }
+    };
+    w.feed(new VolumeInput.MemberLost(victim.diskId(), "I/O errors"));
+
+    String lostMeanwhile = struck.get(0);
+    assertTrue(w.record.lostDisks().containsKey(lostMeanwhile), "the fixture's replacement disk held a member too");
+    assertTrue(w.record.placement().orElseThrow().replicas().stream()
+            .noneMatch(m -> m.diskId().equals(lostMeanwhile) && w.record.healing().rebuildingTags().contains(m.tag())),
+        "no replacement stays on a lost disk: " + w.record.placement().orElseThrow().replicas());
+    assertTrue(w.releases.stream().anyMatch(r -> r.diskId().equals(lostMeanwhile)), "the grant was given back");
+  }
+
+  /** Seed 26 (node crashes): every controller node had been lost once, so none was left for a new controller. */
+  @Test
+  void a_lost_node_that_came_back_and_holds_nothing_of_the_volume_may_host_it_again() {
+    DeciderWorld w = volumeWithoutStandby("vol-back");
+    String active = w.active();
+    w.deadNodes.add(active);
+    w.feed(new VolumeInput.NodeLost(active, "downed"));
+    w.advance(w.healing.selfFenceTimeout());
+    w.advance(Duration.ofSeconds(1));
+    reportInSync(w);
+    assertTrue(w.record.healing().lostNodes().contains(active));
+
+    w.deadNodes.remove(active); // it boots again and answers the removal it is sent
+    w.advance(Duration.ofSeconds(1));
+    w.advance(Duration.ofSeconds(1));
+    assertFalse(w.record.healing().lostNodes().contains(active), "a candidate again: " + w.record.healing().lostNodes());
+    assertTrue(w.journal.stream().anyMatch(e -> e instanceof VolumeRecord.LostNodeReturned r && r.nodeId().equals(active)));
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
+  }
+}
