@@ -394,6 +394,10 @@ public final class NodeAgent extends AbstractBehavior<Object> {
       replyTo.tell(new Removed(settings.nodeId(), current.volumeId(), current.revision()));
     } else {
       replyTo.tell(new Applied(settings.nodeId(), current.volumeId(), current.revision()));
+      // a manager asking again for what it was told may have restarted and lost the raid health
+      // it was sent (a rebuild waits on it): report the volume's raid devices again
+      String prefix = "toma-" + current.volumeId() + "-";
+      raidWatcher = raidWatcher.forget(device -> device.startsWith(prefix));
     }
   }
 

@@ -94,9 +94,17 @@ public final class FaultDetector {
     @JsonSubTypes.Type(RaidMemberLost.class),
     @JsonSubTypes.Type(NodeBack.class),
     @JsonSubTypes.Type(LinkBack.class),
-    @JsonSubTypes.Type(RaidMemberBack.class)
+    @JsonSubTypes.Type(RaidMemberBack.class),
+    @JsonSubTypes.Type(NodeUnreachable.class)
   })
-  public sealed interface Fault extends CborSerializable permits Lost, Back {}
+  public sealed interface Fault extends CborSerializable permits Lost, Back, NodeUnreachable {}
+
+  /**
+   * A majority has seen {@code node} unreachable for the controller failover confirm window; it is
+   * not downed (yet). Not a loss: volumes whose active controller it is, with no member there,
+   * fail over (fence first); nothing is rebuilt. Reported once per suspicion.
+   */
+  public record NodeUnreachable(String node, String reason) implements Fault {}
 
   /** Something is gone for good: heal by failover or rebuild. */
   public sealed interface Lost extends Fault permits NodeLost, DiskLost, LinkLost, RackLost,
@@ -145,7 +153,8 @@ public final class FaultDetector {
       Optional<Long> suspectSince,
       Optional<Long> downedAt,
       boolean removed,
-      boolean declared)
+      boolean declared,
+      boolean unreachableReported)
       implements CborSerializable {
     public NodeWatch {
       unreachableFrom = Canonical.set(unreachableFrom);
@@ -153,7 +162,11 @@ public final class FaultDetector {
 
     static NodeWatch fresh(String node, Optional<String> rack) {
       return new NodeWatch(node, rack, Canonical.setOf(), Optional.empty(), Optional.empty(), false,
-          false);
+          false, false);
+    }
+
+    NodeWatch withUnreachableReported(boolean reported) {
+      return new NodeWatch(node, rack, unreachableFrom, suspectSince, downedAt, removed, declared, reported);
     }
 
     /** Live: may observe others and counts in their majority. */
@@ -174,20 +187,23 @@ public final class FaultDetector {
     }
 
     NodeWatch withUnreachableFrom(Set<String> observers) {
-      return new NodeWatch(node, rack, observers, suspectSince, downedAt, removed, declared);
+      return new NodeWatch(node, rack, observers, suspectSince, downedAt, removed, declared,
+          unreachableReported);
     }
 
     NodeWatch withSuspectSince(Optional<Long> since) {
-      return new NodeWatch(node, rack, unreachableFrom, since, downedAt, removed, declared);
+      return new NodeWatch(node, rack, unreachableFrom, since, downedAt, removed, declared,
+          since.isPresent() && unreachableReported);
     }
 
     NodeWatch downed(long now, boolean isRemoved) {
       return new NodeWatch(node, rack, unreachableFrom, suspectSince,
-          Optional.of(downedAt.orElse(now)), removed || isRemoved, declared);
+          Optional.of(downedAt.orElse(now)), removed || isRemoved, declared, unreachableReported);
     }
 
     NodeWatch asDeclared() {
-      return new NodeWatch(node, rack, unreachableFrom, suspectSince, downedAt, removed, true);
+      return new NodeWatch(node, rack, unreachableFrom, suspectSince, downedAt, removed, true,
+          unreachableReported);
     }
   }
 
@@ -319,6 +335,7 @@ public final class FaultDetector {
   /** Declare what has been lost for long enough. Call on a timer (say every 250 ms). */
   public static Step tick(State state, long now, HealingSettings settings) {
     Work w = new Work(state);
+    w.reportUnreachable(now, settings);
     w.declareNodes(now, settings);
     long grace = settings.graceWindow().toMillis();
     for (int i = 0; i < w.links.size(); i++) {
@@ -435,6 +452,21 @@ public final class FaultDetector {
         if (!l.partOfNodeTrouble() && (troubled(l.observer()) || troubled(l.peer()))) {
           links.set(i, new LinkWatch(l.observer(), l.peer(), l.evidence(), l.since(), l.declared(),
               true));
+        }
+      }
+    }
+
+    /**
+     * A node a majority has seen unreachable for the confirm window, not downed nor declared:
+     * report it once (controller-only volumes fail over early on it).
+     */
+    void reportUnreachable(long now, HealingSettings settings) {
+      for (NodeWatch n : List.copyOf(nodes.values())) {
+        if (n.suspectSince().isPresent() && n.downedAt().isEmpty() && !n.declared() && !n.unreachableReported()
+            && now >= n.suspectSince().get() + settings.controllerFailoverConfirm().toMillis()) {
+          nodes.put(n.node(), n.withUnreachableReported(true));
+          faults.add(new NodeUnreachable(n.node(), "unreachable by a majority for "
+              + (now - n.suspectSince().get()) + " ms"));
         }
       }
     }

@@ -61,6 +61,9 @@ public final class FaultRouter {
 
   private record Route(FaultDetector.Fault fault, CapacityView.Snapshot snapshot) implements Command {}
 
+  /** A path signal whose peer (a fabric address) was mapped to a node id. */
+  private record PathResolved(FaultDetector.Signal signal) implements Command {}
+
   /** Start (or find) the cluster's router; {@code followMembership} subscribes to cluster events. */
   public static ActorRef<Command> init(ActorSystem<?> system, ActorRef<CapacityView.Command> capacity,
       HealingSettings settings, boolean followMembership) {
@@ -100,7 +103,14 @@ public final class FaultRouter {
 
     Behavior<Command> behavior(FaultDetector.State state) {
       return Behaviors.receive(Command.class)
-          .onMessage(Signal.class, s -> next(FaultDetector.apply(state, s.signal(), now(), settings)))
+          .onMessage(Signal.class, s -> {
+            if (s.signal() instanceof FaultDetector.PathLost || s.signal() instanceof FaultDetector.PathRestored) {
+              resolvePeer(s.signal());
+              return Behaviors.same();
+            }
+            return next(FaultDetector.apply(state, s.signal(), now(), settings));
+          })
+          .onMessage(PathResolved.class, s -> next(FaultDetector.apply(state, s.signal(), now(), settings)))
           .onMessage(Tick.class, t -> next(FaultDetector.tick(state, now(), settings)))
           .onMessage(MemberEvent.class, m -> {
             FaultDetector.State s = state;
@@ -132,17 +142,52 @@ public final class FaultRouter {
     }
 
     private Behavior<Command> next(FaultDetector.Step step) {
-      handle(step.faults());
+      handle(step.faults(), step.state());
       return behavior(step.state());
     }
 
+    /**
+     * Agents name a path's peer by fabric address (address:service); the detector speaks node ids.
+     * The capacity view knows every node's address; an address it does not know stays as it is.
+     */
+    private void resolvePeer(FaultDetector.Signal signal) {
+      ctx.ask(CapacityView.Snapshot.class, capacity, Duration.ofSeconds(5), CapacityView.GetSnapshot::new,
+          (snapshot, failure) -> {
+            List<io.toma.topology.NodeFacts> nodes = snapshot != null ? snapshot.nodes() : List.of();
+            if (signal instanceof FaultDetector.PathLost p) {
+              return new PathResolved(new FaultDetector.PathLost(p.observer(), p.subsystemNqn(), nodeOf(p.peer(), nodes)));
+            }
+            FaultDetector.PathRestored p = (FaultDetector.PathRestored) signal;
+            return new PathResolved(new FaultDetector.PathRestored(p.observer(), p.subsystemNqn(), nodeOf(p.peer(), nodes)));
+          });
+    }
+
+    static String nodeOf(String peer, List<io.toma.topology.NodeFacts> nodes) {
+      int colon = peer.lastIndexOf(':');
+      String address = colon > 0 ? peer.substring(0, colon) : peer;
+      return nodes.stream().filter(n -> n.fabricAddress().equals(address)).map(io.toma.topology.NodeFacts::nodeId)
+          .findFirst().orElse(peer);
+    }
+
     private void handle(List<FaultDetector.Fault> faults) {
+      handle(faults, FaultDetector.State.empty());
+    }
+
+    private void handle(List<FaultDetector.Fault> faults, FaultDetector.State state) {
       for (FaultDetector.Fault fault : faults) {
         String subject = subject(fault);
         MDC.put("nodeId", subject);
         ctx.getLog().warn("fault: {}; Toma routes it to the volumes it touches", fault);
         MDC.remove("nodeId");
         TomaEvents.publish(ctx.getSystem(), new TomaEvent(TomaEvent.FAULT_DETECTED, subject, fault.toString(), now()));
+        if (fault instanceof FaultDetector.LinkLost l) {
+          Set<String> cut = new TreeSet<>();
+          state.links().forEach(link -> cut.add(link.observer() + "->" + link.peer()));
+          cut.add(l.observer() + "->" + l.peer());
+          hostedBy(l.observer(), volume -> new VirtualDisk.ReportLinkLost(l.observer(), l.peer(), l.reason(), cut));
+        } else if (fault instanceof FaultDetector.NodeUnreachable u) {
+          hostedBy(u.node(), volume -> new VirtualDisk.ReportControllerUnreachable(u.node(), u.reason()));
+        }
         if (!FaultImpact.lostNodes(fault).isEmpty()) {
           ctx.ask(CapacityView.Snapshot.class, capacity, Duration.ofSeconds(5), CapacityView.GetSnapshot::new,
               (snapshot, failure) -> new Route(fault, snapshot != null ? snapshot
@@ -163,6 +208,12 @@ public final class FaultRouter {
       }
       if (fault instanceof FaultDetector.LinkLost l) {
         return l.observer() + "->" + l.peer();
+      }
+      if (fault instanceof FaultDetector.LinkBack l) {
+        return l.observer() + "->" + l.peer();
+      }
+      if (fault instanceof FaultDetector.NodeUnreachable u) {
+        return u.node();
       }
       return fault.getClass().getSimpleName();
     }
@@ -195,6 +246,18 @@ public final class FaultRouter {
           });
         }
       }
+    }
+
+    /** Tell every volume whose controller the node hosts (its ControllerNode knows them). */
+    private void hostedBy(String node, java.util.function.Function<String, VirtualDisk.Command> message) {
+      sharding.entityRefFor(ControllerNode.TYPE_KEY, node).<ControllerNode.NodeReply>ask(
+          ControllerNode.Get::new, Duration.ofSeconds(10)).thenAccept(reply -> {
+            if (reply instanceof ControllerNode.NodeStatus status) {
+              for (String volume : new TreeSet<>(status.hosted().keySet())) {
+                sharding.entityRefFor(VirtualDisk.TYPE_KEY, volume).tell(message.apply(volume));
+              }
+            }
+          });
     }
 
     private void tellVolumes(Set<String> volumes, String node, String reason) {

@@ -20,6 +20,8 @@ import java.util.List;
  *     another path only after it
  * @param maxRebuildsPerDisk concurrent rebuilds that may read from or write to one disk
  * @param maxRebuildsPerNode concurrent rebuilds that may touch one node
+ * @param controllerFailoverConfirm how long a majority must see a node unreachable before the
+ *     volumes whose active controller it is, with no member on it, fail over (before downing)
  */
 public record HealingSettings(
     Duration graceWindow,
@@ -28,7 +30,22 @@ public record HealingSettings(
     Duration selfFenceTimeout,
     Duration hostIoTimeout,
     int maxRebuildsPerDisk,
-    int maxRebuildsPerNode) {
+    int maxRebuildsPerNode,
+    Duration controllerFailoverConfirm) {
+
+  /** 1 s: two or three failure-detector heartbeats of a majority agreeing (docs/failures.md). */
+  public static final Duration DEFAULT_CONTROLLER_FAILOVER_CONFIRM = Duration.ofSeconds(1);
+
+  public HealingSettings(Duration graceWindow, Duration rackCorrelationWindow, Duration fenceConfirmTimeout,
+      Duration selfFenceTimeout, Duration hostIoTimeout, int maxRebuildsPerDisk, int maxRebuildsPerNode) {
+    this(graceWindow, rackCorrelationWindow, fenceConfirmTimeout, selfFenceTimeout, hostIoTimeout,
+        maxRebuildsPerDisk, maxRebuildsPerNode, DEFAULT_CONTROLLER_FAILOVER_CONFIRM);
+  }
+
+  public HealingSettings withControllerFailoverConfirm(Duration confirm) {
+    return new HealingSettings(graceWindow, rackCorrelationWindow, fenceConfirmTimeout, selfFenceTimeout,
+        hostIoTimeout, maxRebuildsPerDisk, maxRebuildsPerNode, confirm);
+  }
 
   public static HealingSettings defaults() {
     return new HealingSettings(
@@ -44,19 +61,19 @@ public record HealingSettings(
   public HealingSettings withGraceWindow(Duration grace) {
     return new HealingSettings(
         grace, rackCorrelationWindow, fenceConfirmTimeout, selfFenceTimeout, hostIoTimeout,
-        maxRebuildsPerDisk, maxRebuildsPerNode);
+        maxRebuildsPerDisk, maxRebuildsPerNode, controllerFailoverConfirm);
   }
 
   public HealingSettings withRebuildCaps(int perDisk, int perNode) {
     return new HealingSettings(
         graceWindow, rackCorrelationWindow, fenceConfirmTimeout, selfFenceTimeout, hostIoTimeout,
-        perDisk, perNode);
+        perDisk, perNode, controllerFailoverConfirm);
   }
 
   public HealingSettings withTimeouts(Duration selfFence, Duration hostIo) {
     return new HealingSettings(
         graceWindow, rackCorrelationWindow, fenceConfirmTimeout, selfFence, hostIo,
-        maxRebuildsPerDisk, maxRebuildsPerNode);
+        maxRebuildsPerDisk, maxRebuildsPerNode, controllerFailoverConfirm);
   }
 
   /**
@@ -75,6 +92,11 @@ public record HealingSettings(
     }
     if (graceWindow.isNegative() || fenceConfirmTimeout.isNegative() || fenceConfirmTimeout.isZero()) {
       problems.add("healing.grace-window must be >= 0 and healing.fence-confirm-timeout > 0");
+    }
+    if (controllerFailoverConfirm.compareTo(graceWindow) > 0 || controllerFailoverConfirm.isNegative()) {
+      // past the grace window the node is declared lost anyway: the early failover would never come first
+      problems.add("healing.controller-failover-confirm (" + controllerFailoverConfirm
+          + ") must be between 0 and healing.grace-window (" + graceWindow + ")");
     }
     if (maxRebuildsPerDisk < 1 || maxRebuildsPerNode < 1) {
       problems.add(

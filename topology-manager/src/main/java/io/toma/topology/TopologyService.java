@@ -82,7 +82,18 @@ public final class TopologyService {
     PhysicalDisk.init(system, diskObserver, settings.snapshotEvery());
     ControllerNode.init(system, nodeObserver, settings.controllerSlotsPerNode(), settings.snapshotEvery());
     VolumeIndex.init(system, settings.snapshotEvery());
-    VirtualDisk.init(system, capacity, settings, healing);
+    // one admission gate for every volume's rebuilds: the caps hold cluster-wide; leases outlive a
+    // few missed ticks, and a volume that stops renewing (deleted, crashed) frees its permits
+    ActorRef<io.toma.healing.RebuildCoordinator.Command> rebuilds = io.toma.healing.RebuildCoordinator.init(system,
+        healing, settings.applyResendInterval().multipliedBy(10).plusSeconds(5),
+        key -> sharding.entityRefFor(VirtualDisk.TYPE_KEY, key.volume())
+            .tell(new VirtualDisk.RebuildPermitted(key.lostTag())));
+    VirtualDisk.init(system, capacity, settings, healing, rebuilds);
+    // volumes with a repair under way are woken at start and every 10 resend intervals: sharding
+    // does not remember entities, and such a volume may be waiting on nobody but itself
+    io.toma.healing.RepairRoster.init(system, settings.snapshotEvery());
+    io.toma.healing.RepairRoster.Waker.init(system, settings.applyResendInterval().multipliedBy(10),
+        volume -> sharding.entityRefFor(VirtualDisk.TYPE_KEY, volume).tell(new VirtualDisk.WakeForRepair()));
     ActorRef<FaultRouter.Command> faults = FaultRouter.init(system, capacity, healing, followMembership);
     system.systemActorOf(NodeReports.create(faults), "toma-node-reports", Props.empty());
     return new TopologyService(system, settings, capacity, faults);

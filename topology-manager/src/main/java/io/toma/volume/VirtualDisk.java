@@ -65,7 +65,25 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   /** Commands that may cross the cluster (from the facade or another entity). */
   public sealed interface ExternalCommand extends Command, CborSerializable
       permits Create, Get, Delete, Attach, Detach, Resize, ReportApplied, ReportApplyFailed, ReportRemoved,
-          ReportMemberLost, ReportRaidStatus, StayAwake, ReportNodeLost, DrainNode {}
+          ReportMemberLost, ReportRaidStatus, StayAwake, ReportNodeLost, DrainNode, RebuildPermitted,
+          ReportLinkLost, ReportControllerUnreachable, WakeForRepair {}
+
+  /** Sent by the repair roster's waker: starting the entity is the point (it resumes its repair). */
+  public record WakeForRepair() implements ExternalCommand {}
+
+  /** A majority has not seen controller node {@code nodeId} for the confirm window (not downed yet). */
+  public record ReportControllerUnreachable(String nodeId, String reason) implements ExternalCommand {}
+
+  /** The cluster's {@link io.toma.healing.RebuildCoordinator} admitted the rebuild of {@code lostTag}. */
+  public record RebuildPermitted(String lostTag) implements ExternalCommand {}
+
+  /**
+   * Controller {@code observer} has not reached disk node {@code peer} for the grace window while
+   * both are alive (sent by the fault router); {@code cutLinks} every observer-&gt;peer pair known to
+   * be cut now, so the volume can tell whether a standby reaches what the active cannot.
+   */
+  public record ReportLinkLost(String observer, String peer, String reason, Set<String> cutLinks)
+      implements ExternalCommand {}
 
   /** A node this volume uses was declared lost (sent by the fault router). */
   public record ReportNodeLost(String nodeId, String reason) implements ExternalCommand {}
@@ -138,6 +156,13 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
         .init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), capacity, settings, healing)).withRole("manager"));
   }
 
+  /** As above, with rebuilds admitted by the cluster's coordinator (cluster-wide rebuild caps). */
+  public static void init(ActorSystem<?> system, ActorRef<CapacityView.Command> capacity, TopologySettings settings,
+      HealingSettings healing, ActorRef<io.toma.healing.RebuildCoordinator.Command> rebuilds) {
+    ClusterSharding.get(system).init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), capacity, settings, healing,
+        Optional.of(rebuilds))).withRole("manager"));
+  }
+
   public static Behavior<Command> create(
       String volumeId, ActorRef<CapacityView.Command> capacity, TopologySettings settings) {
     return create(volumeId, capacity, settings, HealingSettings.defaults());
@@ -145,8 +170,15 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
 
   public static Behavior<Command> create(
       String volumeId, ActorRef<CapacityView.Command> capacity, TopologySettings settings, HealingSettings healing) {
+    return create(volumeId, capacity, settings, healing, Optional.empty());
+  }
+
+  public static Behavior<Command> create(String volumeId, ActorRef<CapacityView.Command> capacity,
+      TopologySettings settings, HealingSettings healing,
+      Optional<ActorRef<io.toma.healing.RebuildCoordinator.Command>> rebuilds) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withMdc(Command.class,
-        Map.of("volumeId", volumeId), new VirtualDisk(volumeId, ctx, timers, capacity, settings, healing))));
+        Map.of("volumeId", volumeId), new VirtualDisk(volumeId, ctx, timers, capacity, settings, healing,
+            rebuilds.map(c -> new RebuildGate(volumeId, c))))));
   }
 
   private final String volumeId;
@@ -168,9 +200,16 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   private Map<String, VolumeViews.RaidHealth> raidHealth = Map.of();
   private CapacityView.Snapshot latestCapacity = NO_CAPACITY;
   private Map<String, AgentProtocol.Command> owed = Map.of();
+  /** Cluster-wide rebuild admission, when the coordinator runs (not in single-entity tests). */
+  private final Optional<RebuildGate> gate;
+  /** The record as of the latest decision (the gate computes what a rebuild loads from it). */
+  private VolumeRecord current = VolumeRecord.absent();
+  /** What the repair roster was last told of this volume (empty: nothing yet since start). */
+  private Optional<Boolean> rosterTold = Optional.empty();
 
   private VirtualDisk(String volumeId, ActorContext<Command> ctx, TimerScheduler<Command> timers,
-      ActorRef<CapacityView.Command> capacity, TopologySettings settings, HealingSettings healing) {
+      ActorRef<CapacityView.Command> capacity, TopologySettings settings, HealingSettings healing,
+      Optional<RebuildGate> gate) {
     super(PersistenceId.of(TYPE_KEY.name(), volumeId));
     this.volumeId = volumeId;
     this.ctx = ctx;
@@ -178,6 +217,7 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
     this.capacity = capacity;
     this.settings = settings;
     this.healing = healing;
+    this.gate = gate;
     this.sharding = ClusterSharding.get(ctx.getSystem());
     this.reportAdapter = ctx.messageAdapter(AgentProtocol.Report.class, AgentReport::new);
     this.listingAdapter = ctx.messageAdapter(Receptionist.Listing.class, AgentsFound::new);
@@ -263,7 +303,17 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
     } else if (command instanceof CapacityRefreshed c) {
       latestCapacity = c.snapshot();
       return Effect().none();
-    } else if (command instanceof StayAwake) {
+    } else if (command instanceof StayAwake || command instanceof WakeForRepair) {
+      return Effect().none();
+    } else if (command instanceof ReportLinkLost c) {
+      return withFreshCapacity(new VolumeInput.LinkLost(c.observer(), c.peer(), c.reason(), c.cutLinks()));
+    } else if (command instanceof ReportControllerUnreachable c) {
+      return withFreshCapacity(new VolumeInput.ControllerUnreachable(c.nodeId(), c.reason()));
+    } else if (command instanceof RebuildPermitted c) {
+      if (gate.isPresent()) {
+        Optional<Outbound.RequestReplacementExtent> request = gate.get().admitted(s, c.lostTag());
+        request.ifPresent(this::askReplacement);
+      }
       return Effect().none();
     }
     return Effect().unhandled();
@@ -276,6 +326,11 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
       ctx.ask(CapacityView.Snapshot.class, capacity, settings.askTimeout(), CapacityView.GetSnapshot::new,
           (snapshot, failure) -> new CapacityRefreshed(snapshot != null ? snapshot : latestCapacity));
     }
+    gate.ifPresent(g -> {
+      if (g.renew(s)) {
+        sharding.entityRefFor(TYPE_KEY, volumeId).tell(new StayAwake()); // a passivated volume stops renewing
+      }
+    });
     return run(s, new VolumeInput.Tick());
   }
 
@@ -303,10 +358,18 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
       }
     });
     if (decision.events().isEmpty()) {
+      current = state;
       perform(decision, replyTo);
+      gate.ifPresent(g -> g.settle(state));
+      tellRoster(state);
       return Effect().none();
     }
-    return Effect().persist(decision.events()).thenRun(s -> perform(decision, replyTo));
+    return Effect().persist(decision.events()).thenRun(s -> {
+      current = s;
+      perform(decision, replyTo);
+      gate.ifPresent(g -> g.settle(s));
+      tellRoster(s);
+    });
   }
 
   private Effect<Event, VolumeRecord> raid(VolumeRecord state, VolumeInput.RaidStatus status) {
@@ -341,10 +404,11 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
           (reply, failure) -> new Answer(new VolumeInput.SlotAnswered(r.attempt(), r.nodeId(), r.role(),
               Optional.ofNullable(reply))));
     } else if (out instanceof Outbound.RequestReplacementExtent r) {
-      ctx.ask(PhysicalDisk.GrantReply.class, sharding.entityRefFor(PhysicalDisk.TYPE_KEY, r.disk().diskId()),
-          settings.askTimeout(), replyTo -> new PhysicalDisk.Grant(volumeId, r.tag(), r.lengthBytes(), replyTo),
-          (reply, failure) -> new Answer(new VolumeInput.ReplacementAnswered(r.lostTag(), r.disk(), r.generation(),
-              Optional.ofNullable(reply))));
+      if (gate.isPresent()) {
+        gate.get().ask(current, r); // sent once the coordinator admits the rebuild
+      } else {
+        askReplacement(r);
+      }
     } else if (out instanceof Outbound.RequestStandbySlot r) {
       ctx.ask(ControllerNode.SlotReply.class, sharding.entityRefFor(ControllerNode.TYPE_KEY, r.nodeId()),
           settings.askTimeout(), replyTo -> new ControllerNode.HostController(volumeId, ControllerRole.STANDBY, replyTo),
@@ -399,6 +463,32 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
         ctx.getLog().info("volume {}: {}", volumeId, l.message());
       }
     }
+  }
+
+  /**
+   * Keep the repair roster true: a volume with a failover or rebuild under way is on it (so it is
+   * woken after a manager restart), one without is not. Told on change only (and once after start).
+   */
+  private void tellRoster(VolumeRecord state) {
+    if (gate.isEmpty()) {
+      return; // not wired to the cluster's healing singletons (single-entity tests)
+    }
+    boolean repairing = state.phase() == VolumeRecord.Phase.PLACED && (state.healing().failingOver()
+        || state.healing().rebuilds().values().stream().anyMatch(r -> r.stage() != io.toma.healing.Rebuild.Stage.DONE));
+    if (rosterTold.equals(Optional.of(repairing))) {
+      return;
+    }
+    rosterTold = Optional.of(repairing);
+    var roster = sharding.entityRefFor(io.toma.healing.RepairRoster.TYPE_KEY, io.toma.healing.RepairRoster.ID);
+    roster.tell(repairing ? new io.toma.healing.RepairRoster.Enter(volumeId)
+        : new io.toma.healing.RepairRoster.Leave(volumeId));
+  }
+
+  private void askReplacement(Outbound.RequestReplacementExtent r) {
+    ctx.ask(PhysicalDisk.GrantReply.class, sharding.entityRefFor(PhysicalDisk.TYPE_KEY, r.disk().diskId()),
+        settings.askTimeout(), replyTo -> new PhysicalDisk.Grant(volumeId, r.tag(), r.lengthBytes(), replyTo),
+        (reply, failure) -> new Answer(new VolumeInput.ReplacementAnswered(r.lostTag(), r.disk(), r.generation(),
+            Optional.ofNullable(reply))));
   }
 
   private void waiter(Outbound.WaiterKind kind, ActorRef<VolumeReply> replyTo) {

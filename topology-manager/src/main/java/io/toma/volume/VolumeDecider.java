@@ -115,6 +115,10 @@ public final class VolumeDecider {
       VolumeHealer.onNodeLost(s, n.nodeId(), n.reason());
     } else if (input instanceof VolumeInput.Drain d) {
       VolumeHealer.onNodeLost(s, d.nodeId(), "drained by the operator");
+    } else if (input instanceof VolumeInput.LinkLost l) {
+      VolumeLinkHealer.onLinkLost(s, l);
+    } else if (input instanceof VolumeInput.ControllerUnreachable u) {
+      VolumeLinkHealer.onControllerUnreachable(s, u);
     } else if (input instanceof VolumeInput.ReplacementAnswered a) {
       VolumeHealer.onReplacementAnswered(s, a);
     } else if (input instanceof VolumeInput.StandbySlotAnswered a) {

@@ -81,6 +81,25 @@ public sealed interface VolumeInput {
    */
   record NodeLost(String nodeId, String reason) implements VolumeInput {}
 
+  /**
+   * Controller {@code observer} has not reached disk node {@code peer} for the grace window while
+   * both are alive. {@code cutLinks} holds every "observer-&gt;peer" pair known to be cut now (a
+   * standby that cannot reach a member is no better a home for the volume).
+   */
+  record LinkLost(String observer, String peer, String reason, java.util.Set<String> cutLinks)
+      implements VolumeInput {
+    public LinkLost {
+      cutLinks = io.toma.healing.Canonical.set(cutLinks);
+    }
+  }
+
+  /**
+   * A majority has not seen controller node {@code nodeId} for the confirm window; not downed yet.
+   * Only a volume none of whose members lives on that node fails over early (the fence protects
+   * it); a converged volume waits for the node's loss.
+   */
+  record ControllerUnreachable(String nodeId, String reason) implements VolumeInput {}
+
   /** Drain: the node's controllers fail over and its members move away, like a loss but orderly. */
   record Drain(String nodeId) implements VolumeInput {}
 

@@ -19,7 +19,10 @@ final class DetectorRun {
   final HealingSettings settings;
   State state = State.empty();
   long now = 0;
+  /** Losses and returns, in order. */
   final List<Fault> faults = new ArrayList<>();
+  /** Early reports of a node a majority cannot see (for controller-only failover), in order. */
+  final List<FaultDetector.NodeUnreachable> unreachable = new ArrayList<>();
   final List<String> nodes = new ArrayList<>();
 
   private DetectorRun(HealingSettings settings) {
@@ -42,8 +45,18 @@ final class DetectorRun {
   DetectorRun signal(Signal signal) {
     Step step = FaultDetector.apply(state, signal, now, settings);
     state = step.state();
-    faults.addAll(step.faults());
+    collect(step.faults());
     return this;
+  }
+
+  private void collect(List<Fault> out) {
+    for (Fault f : out) {
+      if (f instanceof FaultDetector.NodeUnreachable u) {
+        unreachable.add(u);
+      } else {
+        faults.add(f);
+      }
+    }
   }
 
   /** Every node other than {@code subject} (and the other given nodes) marks it unreachable. */
@@ -72,7 +85,7 @@ final class DetectorRun {
       now = Math.min(end, now + TICK);
       Step step = FaultDetector.tick(state, now, settings);
       state = step.state();
-      faults.addAll(step.faults());
+      collect(step.faults());
     }
     return this;
   }

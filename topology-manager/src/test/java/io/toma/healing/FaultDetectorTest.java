@@ -108,6 +108,30 @@ class FaultDetectorTest {
   }
 
   @Test
+  void aNodeTheMajoritySeesUnreachableForTheConfirmWindowIsReportedUnreachableOnceBeforeItIsDowned() {
+    DetectorRun run = DetectorRun.aCluster(3, 2);
+    long confirm = HealingSettings.DEFAULT_CONTROLLER_FAILOVER_CONFIRM.toMillis();
+    run.unreachableByAllOthers("r2-n2", List.of()).advance(confirm - DetectorRun.TICK);
+    assertTrue(run.unreachable.isEmpty(), "not yet confirmed");
+
+    run.advance(DetectorRun.TICK).advance(3_000);
+    assertEquals(1, run.unreachable.size());
+    assertEquals("r2-n2", run.unreachable.get(0).node());
+    assertTrue(run.faults.isEmpty(), "unreachable is not lost: nothing to rebuild yet");
+
+    run.signal(new Downed("r2-n2")).advance(5 * GRACE);
+    assertEquals(List.of(new NodeLost("r2-n2", "downed")), run.faults);
+    assertEquals(1, run.unreachable.size(), "reported once per suspicion");
+  }
+
+  @Test
+  void oneObserverAloneNeverMakesANodeUnreachable() {
+    DetectorRun run = DetectorRun.aCluster(3, 2);
+    run.signal(new Unreachable("r1-n1", "r2-n2")).advance(3 * GRACE);
+    assertTrue(run.unreachable.isEmpty(), "a link problem, not a node the majority cannot see");
+  }
+
+  @Test
   void twoNodesOfOneRackLostTogetherAreReportedAsOneRackLoss() {
     DetectorRun run = DetectorRun.aCluster(3, 2);
     run.unreachableByAllOthers("r1-n1", List.of("r1-n2"))

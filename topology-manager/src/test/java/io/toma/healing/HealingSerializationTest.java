@@ -91,6 +91,7 @@ class HealingSerializationTest {
     run.advance(30_000);
     all.add(run.state);
     all.addAll(run.faults);
+    all.addAll(run.unreachable);
     all.add(new FaultDetector.NodeLost("n", "downed"));
     all.add(new FaultDetector.NodeBack("n"));
     all.add(new FaultDetector.LinkBack("a", "b"));

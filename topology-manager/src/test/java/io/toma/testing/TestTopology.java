@@ -32,11 +32,16 @@ public final class TestTopology implements AutoCloseable {
   public final TopologySettings settings;
 
   public TestTopology(String name, TopologySettings settings) {
+    this(name, settings, io.toma.healing.HealingSettings.defaults());
+  }
+
+  /** With healing settings (short grace windows for end-to-end healing tests). */
+  public TestTopology(String name, TopologySettings settings, io.toma.healing.HealingSettings healing) {
     this.testKit = ActorTestKit.create(name, TestConfigs.persistence());
     this.settings = settings;
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    this.service = TopologyService.init(testKit.system(), settings);
+    this.service = TopologyService.init(testKit.system(), settings, healing, true);
   }
 
   public static TopologySettings fastSettings() {

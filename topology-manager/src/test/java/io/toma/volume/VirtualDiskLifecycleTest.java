@@ -35,7 +35,11 @@ import org.junit.jupiter.api.Test;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class VirtualDiskLifecycleTest {
 
-  static final TestTopology topology = new TestTopology("VirtualDiskLifecycleTest", TestTopology.fastSettings());
+  // The agents here are probes that never apply an attach, so no rebuild ever finishes: with the
+  // cluster-wide caps (2 per disk) the lost-disk test's later rebuilds would wait for ever behind
+  // the first ones. The caps are the healing tests' subject (RebuildPermitsTest and end to end).
+  static final TestTopology topology = new TestTopology("VirtualDiskLifecycleTest", TestTopology.fastSettings(),
+      io.toma.healing.HealingSettings.defaults().withRebuildCaps(100, 100));
   static final Map<String, TestProbe<AgentProtocol.Command>> agents = new TreeMap<>();
   static final long DISK = 1024 * GIB;
   static final String HOST = "nqn.2014-08.org.nvmexpress:uuid:0f0e0d0c-host-a";

@@ -12,8 +12,10 @@ import java.util.TreeMap;
 
 /**
  * Classifies dm-raid status lines: a change of member health characters or of the sync action
- * (A/a/D, resync/recover/idle) is reported once it has been read twice in a row; one odd read
- * reports nothing. Sync progress alone is not news.
+ * (A/a/D, resync/recover/idle), or a new table (a reload), is reported once it has been read twice
+ * in a row; one odd read reports nothing. Sync progress alone is not news. A reload counts because
+ * a replacement that resyncs between two reads shows the same "AA idle" as before it: without the
+ * report the manager would wait for its sync for ever.
  */
 public record RaidWatcher(String nodeId, Map<String, String> reportedState, Map<String, String> candidate) {
 
@@ -24,6 +26,16 @@ public record RaidWatcher(String nodeId, Map<String, String> reportedState, Map<
 
   public static RaidWatcher start(String nodeId) {
     return new RaidWatcher(nodeId, Map.of(), Map.of());
+  }
+
+  /**
+   * Forget what was reported for these devices: their next reads are reported again. For a
+   * manager that asks again (it restarted and lost what it was told).
+   */
+  public RaidWatcher forget(java.util.function.Predicate<String> device) {
+    Map<String, String> reported = new TreeMap<>(reportedState);
+    reported.keySet().removeIf(device);
+    return new RaidWatcher(nodeId, reported, candidate);
   }
 
   /** @param volumeOfDevice which volume each Toma dm device belongs to */
@@ -38,7 +50,7 @@ public record RaidWatcher(String nodeId, Map<String, String> reportedState, Map<
         continue;
       }
       DmRaidStatus s = status.get();
-      String state = s.health() + " " + s.syncAction();
+      String state = s.health() + " " + s.syncAction() + " " + dev.table();
       String before = reportedState.get(dev.name());
       if (state.equals(before)) {
         reported.put(dev.name(), before);
