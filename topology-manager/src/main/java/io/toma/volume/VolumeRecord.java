@@ -736,6 +736,18 @@ public record VolumeRecord(
   }
 
   /**
+   * Nodes behind that are not lost: what the volume visibly waits for. A lost node that keeps a
+   * role (a standby on a node that died with an unsynced replacement) may never answer; it is
+   * still sent its revision, but the volume does not show Provisioning for it, as
+   * {@link #nodesDraining()} leaves lost nodes aside.
+   */
+  public Set<String> nodesAwaited() {
+    Set<String> out = nodesBehind();
+    out.removeAll(healing.lostNodes());
+    return out;
+  }
+
+  /**
    * Nodes still asked to remove the volume's objects, lost ones aside (they may never answer; a
    * lost node that comes back is still sent {@code Remove}).
    */
@@ -760,7 +772,7 @@ public record VolumeRecord(
       case PLACED -> healing.failingOver() || !lostMembers().isEmpty() || !hasActiveController()
           ? VolumeState.DEGRADED
           : !activeRebuilds().isEmpty() ? VolumeState.REBUILDING
-          : nodesBehind().isEmpty() && nodesDraining().isEmpty() ? VolumeState.ONLINE
+          : nodesAwaited().isEmpty() && nodesDraining().isEmpty() ? VolumeState.ONLINE
           // a rebuild's last steps (the old member leaving the tables) are still the rebuild
           : healing.rebuilds().values().stream().anyMatch(r -> r.stage() == Rebuild.Stage.IN_SYNC
               || r.stage() == Rebuild.Stage.OLD_EXTENT_RELEASED) ? VolumeState.REBUILDING
@@ -823,7 +835,7 @@ public record VolumeRecord(
       return Optional.of("rebuilding " + String.join(", ", rebuilding.entrySet().stream()
           .map(r -> r.getKey() + " (" + r.getValue().reason() + ") " + r.getValue().syncPercent() + "%").toList()));
     }
-    Set<String> behind = nodesBehind();
+    Set<String> behind = nodesAwaited();
     if (behind.isEmpty() && !nodesDraining().isEmpty()) {
       return Optional.of("waiting for " + String.join(", ", nodesDraining()) + " to remove the volume's objects");
     }

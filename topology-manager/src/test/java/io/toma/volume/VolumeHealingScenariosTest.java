@@ -226,6 +226,49 @@ class VolumeHealingScenariosTest {
     assertEquals(w.record, w.replayed(), "the journal replays to the same state");
   }
 
+  /**
+   * The lead's finding (placement spreading near-ties by volume id, {@code vol-replost}): the node
+   * that held both the standby and the unsynced replacement was lost, and the volume showed
+   * Provisioning, waiting for that dead node's acknowledgement, even once the next replacement was
+   * in sync.
+   */
+  @Test
+  void losing_the_node_with_the_standby_and_an_unsynced_replacement_does_not_leave_the_volume_provisioning() {
+    DeciderWorld w = firstOnline("vol-replost", 1, 2, v -> {
+      DeciderWorld probe = onlineVolume(v.volumeId, 1, 2);
+      String probeActive = probe.active();
+      ReplicaPlacement lost = probe.record.placement().orElseThrow().replicas().stream()
+          .filter(m -> !m.nodeId().equals(probeActive)).findFirst().orElseThrow();
+      probe.feed(new VolumeInput.MemberLost(lost.diskId(), "I/O errors"));
+      return probe.record.placement().orElseThrow().replicas().stream()
+          .filter(m -> m.replica() == lost.replica()).anyMatch(m -> m.nodeId().equals(standby(probe.record)));
+    });
+    String active = w.active();
+    ReplicaPlacement far = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> !m.nodeId().equals(active)).findFirst().orElseThrow();
+    w.feed(new VolumeInput.MemberLost(far.diskId(), "I/O errors"));
+    ReplicaPlacement first = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> m.replica() == far.replica()).findFirst().orElseThrow();
+    assertEquals(standby(w.record), first.nodeId(), "the fixture's replacement shares the standby's node");
+
+    w.deadNodes.add(first.nodeId());
+    w.feed(new VolumeInput.NodeLost(first.nodeId(), "out of sight"));
+    ReplicaPlacement second = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> m.replica() == far.replica()).findFirst().orElseThrow();
+    assertNotEquals(first.nodeId(), second.nodeId(), "a new replacement elsewhere: " + w.record.reason());
+    assertEquals(active, w.active(), "losing the standby moves no writer");
+
+    reportInSync(w);
+    assertTrue(w.record.nodesBehind().contains(first.nodeId()), "the dead node is still owed its revision");
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
+
+    w.deadNodes.remove(first.nodeId());
+    w.feed(new VolumeInput.Tick());
+    assertFalse(w.record.nodesBehind().contains(first.nodeId()), "the returned node applied what it was owed");
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
+    assertEquals(w.record, w.replayed(), "the journal replays to the same state");
+  }
+
   /** Default-shape seed 66 (link cut): a replacement was granted on a disk lost while the grant was on its way. */
   @Test
   void a_replacement_granted_on_a_disk_lost_meanwhile_is_given_back_and_placed_again() {
