@@ -65,10 +65,13 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   /** Commands that may cross the cluster (from the facade or another entity). */
   public sealed interface ExternalCommand extends Command, CborSerializable
       permits Create, Get, Delete, Attach, Detach, Resize, ReportApplied, ReportApplyFailed, ReportRemoved,
-          ReportMemberLost, ReportRaidStatus, StayAwake, ReportNodeLost, DrainNode {}
+          ReportMemberLost, ReportRaidStatus, StayAwake, ReportNodeLost, DrainNode, ReportNodeSeenAgain {}
 
   /** A node this volume uses was declared lost (sent by the fault router). */
   public record ReportNodeLost(String nodeId, String reason) implements ExternalCommand {}
+
+  /** A node of this volume registered again (booted, or back in sight of a majority). */
+  public record ReportNodeSeenAgain(String nodeId) implements ExternalCommand {}
 
   /** Move this volume off a node: controllers fail over, members are rebuilt elsewhere. */
   public record DrainNode(String nodeId) implements ExternalCommand {}
@@ -255,6 +258,8 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
       return withFreshCapacity(new VolumeInput.MemberLost(c.diskId(), c.reason()));
     } else if (command instanceof ReportNodeLost c) {
       return withFreshCapacity(new VolumeInput.NodeLost(c.nodeId(), c.reason()));
+    } else if (command instanceof ReportNodeSeenAgain c) {
+      return run(s, new VolumeInput.NodeSeenAgain(c.nodeId()), Optional.empty());
     } else if (command instanceof DrainNode c) {
       return withFreshCapacity(new VolumeInput.Drain(c.nodeId()));
     } else if (command instanceof FaultWithCapacity c) {

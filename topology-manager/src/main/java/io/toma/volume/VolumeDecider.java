@@ -113,6 +113,8 @@ public final class VolumeDecider {
       VolumeHealer.diskLost(s, m.diskId(), m.reason());
     } else if (input instanceof VolumeInput.NodeLost n) {
       VolumeHealer.onNodeLost(s, n.nodeId(), n.reason());
+    } else if (input instanceof VolumeInput.NodeSeenAgain n) {
+      onNodeSeenAgain(s, n.nodeId());
     } else if (input instanceof VolumeInput.Drain d) {
       VolumeHealer.onNodeLost(s, d.nodeId(), "drained by the operator");
     } else if (input instanceof VolumeInput.ReplacementAnswered a) {
@@ -346,6 +348,23 @@ public final class VolumeDecider {
   }
 
   // ---- reports from agents ----
+
+  /**
+   * A node seen again gets a new revision of its desired state, so a self-fenced agent serves it
+   * again (it ignores a replay of the revision it fenced at). Not while a failover is under way or
+   * deferred: the failover gives every node it touches a new revision when its roles change, and
+   * until then the node must stay fenced.
+   */
+  private static void onNodeSeenAgain(Steps s, String nodeId) {
+    VolumeRecord state = s.state;
+    if (state.phase() != Phase.PLACED || state.healing().failingOver() || state.healing().deferred().isPresent()
+        || !state.desiredRevisions().containsKey(nodeId)) {
+      return;
+    }
+    s.emit(new VolumeRecord.RevisionReissued(nodeId));
+    s.log("info", "node " + nodeId + " seen again; its desired state is sent at revision " + s.state.revision()
+        + " so a self-fenced agent serves it again");
+  }
 
   private static void onApplied(Steps s, String nodeId, long revision) {
     VolumeRecord state = s.state;

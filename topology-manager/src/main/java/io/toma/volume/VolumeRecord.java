@@ -195,7 +195,7 @@ public record VolumeRecord(
           GrowStarted, GrowCompleted, CandidatesChosen, MemberGranted, MemberRefused, ControllerGranted,
           ControllerRefused, GrowRequested, GrowAnswered, GrowRefused, ReleaseConfirmed, FailoverStep,
           RebuildStep, StandbyAdded, ReplacementPlaced, NodeLostNoted, NodeDrained, FailoverDeferred,
-          AbandonedReplacementReleased, LostNodeReturned {}
+          AbandonedReplacementReleased, LostNodeReturned, RevisionReissued {}
 
   /**
    * The active controller {@code nodeId} was lost while it holds members of the volume on its own
@@ -210,6 +210,13 @@ public record VolumeRecord(
    * nothing of the volume: it is a candidate for the volume's controllers and members again.
    */
   public record LostNodeReturned(String nodeId) implements Event {}
+
+  /**
+   * A node seen again after it may have fenced itself gets its unchanged desired state at a new
+   * revision: its agent lifts a self-fence only on a revision newer than the one it fenced at (a
+   * replay of that one could be a message sent before the fence).
+   */
+  public record RevisionReissued(String nodeId) implements Event {}
 
   /** The extent of an abandoned replacement was given back: its node confirmed it dropped the slice. */
   public record AbandonedReplacementReleased(String tag) implements Event {}
@@ -456,6 +463,10 @@ public record VolumeRecord(
       e.removedNodes = Set.of();
       e.releasesConfirmed = Set.of();
       return e.build();
+    }
+    if (event instanceof RevisionReissued r) {
+      Map<String, DesiredState> now = desiredStates();
+      return e.build().reconfigured(now, Set.of(r.nodeId()));
     }
     if (event instanceof LostNodeReturned r) {
       Set<String> lost = new TreeSet<>(healing.lostNodes());

@@ -269,6 +269,44 @@ class VolumeHealingScenariosTest {
     assertEquals(w.record, w.replayed(), "the journal replays to the same state");
   }
 
+  /**
+   * Issue 7: a self-fenced agent lifts its fence only on a revision newer than the one it fenced
+   * at; the decider used to resend the same one, and a controller that fenced itself and came back
+   * stayed fenced for good.
+   */
+  @Test
+  void a_controller_seen_again_after_a_fence_gets_a_newer_revision_of_the_same_desired_state() {
+    DeciderWorld w = onlineVolume("vol-seen", 1, 2);
+    String active = w.active();
+    long held = w.record.desiredRevisions().get(active);
+    var before = w.record.desiredStates().get(active);
+
+    w.feed(new VolumeInput.NodeSeenAgain(active));
+
+    assertTrue(w.record.desiredRevisions().get(active) > held, "a newer revision lifts its fence");
+    assertEquals(before, w.record.desiredStates().get(active), "the same role: nothing moved");
+    assertEquals(active, w.active());
+    assertTrue(w.log.stream().anyMatch(l -> l.startsWith("applied " + active + " rev "
+        + w.record.desiredRevisions().get(active) + " epoch 1 optimized")), "sent to it: " + w.log);
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
+    assertEquals(w.record, w.replayed(), "the journal replays to the same state");
+  }
+
+  @Test
+  void a_controller_seen_again_while_its_volume_fails_over_gets_nothing_that_would_unfence_it() {
+    DeciderWorld w = firstOnline("vol-seen-fo", 1, 2, v -> holdsMember(v, v.active()));
+    String active = w.active();
+    w.deadNodes.add(active);
+    w.feed(new VolumeInput.NodeLost(active, "downed")); // converged: the failover waits for its self-fence
+    assertTrue(w.record.healing().deferred().isPresent(), "the fixture's active holds a member");
+    long revision = w.record.revision();
+
+    w.deadNodes.remove(active);
+    w.feed(new VolumeInput.NodeSeenAgain(active));
+
+    assertEquals(revision, w.record.revision(), "no new revision while its failover is pending");
+  }
+
   /** Default-shape seed 66 (link cut): a replacement was granted on a disk lost while the grant was on its way. */
   @Test
   void a_replacement_granted_on_a_disk_lost_meanwhile_is_given_back_and_placed_again() {
