@@ -470,8 +470,7 @@ public final class NodeAgent extends AbstractBehavior<Object> {
     waitingNext = new ArrayList<>();
     Map<String, DesiredState> held = reconciled();
     Map<String, Long> revisions = new TreeMap<>();
-    volumes.values().stream().filter(v -> v.desired().isPresent()) // a removed volume has nothing to fence
-        .forEach(v -> revisions.put(v.volumeId(), v.revision()));
+    volumes.values().forEach(v -> revisions.put(v.volumeId(), v.revision()));
     List<StoredVolume> toSave = unsaved.stream().map(volumes::get).toList();
     unsaved.clear();
     AppliedRecord start = record;
@@ -584,7 +583,8 @@ public final class NodeAgent extends AbstractBehavior<Object> {
       return;
     }
     Map<String, Long> revisions = new TreeMap<>();
-    volumes.values().forEach(v -> revisions.put(v.volumeId(), v.revision()));
+    volumes.values().stream().filter(v -> v.desired().isPresent()) // a removed volume has nothing to fence
+        .forEach(v -> revisions.put(v.volumeId(), v.revision()));
     boolean fencedCutOff = fence.fenced() && !fence.majority();
     SelfFence.Step step = SelfFence.observe(fence, lastSeen, settings.clock().millis(),
         settings.selfFenceTimeout(), revisions);

@@ -307,6 +307,36 @@ class VolumeHealingScenariosTest {
     assertEquals(revision, w.record.revision(), "no new revision while its failover is pending");
   }
 
+  /** Issue 7 (journal growth): an unplaceable rebuild wrote a refused-replacement pair every tick, forever. */
+  @Test
+  void a_rebuild_that_cannot_be_placed_persists_its_refusal_once_and_is_placed_when_a_rack_comes() {
+    DeciderWorld w = new DeciderWorld("vol-noroom").withRacks(2, 1); // no third rack for a replacement
+    w.feed(new VolumeInput.Create(new VolumeSpec("vol-noroom", 8 * GIB, Layout.of(1, 2, 0, FailureDomainLevel.RACK))));
+    w.feed(new VolumeInput.Attach(VolumeHealingDecisionTest.HOST));
+    String active = w.active();
+    ReplicaPlacement far = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> !m.nodeId().equals(active)).findFirst().orElseThrow();
+    w.feed(new VolumeInput.MemberLost(far.diskId(), "I/O errors"));
+    assertTrue(w.record.healing().rebuilds().get(far.tag()).lastRefusal().isPresent(), "refused: no other rack");
+    int journaled = w.journal.size();
+
+    for (int i = 0; i < 30; i++) {
+      w.advance(Duration.ofSeconds(2));
+    }
+    assertEquals(journaled, w.journal.size(), "the same refusal is not persisted again: " + w.journal.subList(
+        journaled, w.journal.size()));
+
+    DeciderWorld spare = new DeciderWorld("spare").withRacks(3, 1);
+    spare.nodes.stream().filter(n -> n.nodeId().startsWith("r3")).forEach(w.nodes::add);
+    spare.disks.stream().filter(d -> d.nodeId().startsWith("r3")).forEach(w.disks::add);
+    w.advance(Duration.ofSeconds(2));
+    assertTrue(w.record.placement().orElseThrow().replicas().stream().anyMatch(m -> m.nodeId().equals("r3n1")),
+        "retried in memory all along: placed as soon as a rack has room: " + w.record.reason());
+    reportInSync(w);
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
+    assertEquals(w.record, w.replayed(), "the journal replays to the same state");
+  }
+
   /** Default-shape seed 66 (link cut): a replacement was granted on a disk lost while the grant was on its way. */
   @Test
   void a_replacement_granted_on_a_disk_lost_meanwhile_is_given_back_and_placed_again() {
