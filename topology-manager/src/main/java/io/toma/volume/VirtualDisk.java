@@ -124,6 +124,16 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
 
   private record Tick() implements Command {}
 
+  private static final Tick TICK = new Tick();
+
+  /**
+   * Whether the resend tick is scheduled now (diagnostics and tests: an idle volume costs no
+   * timer). Answered by the entity itself; serializable like every command the testkit checks.
+   */
+  public record TickScheduled(ActorRef<TickState> replyTo) implements Command, CborSerializable {}
+
+  public record TickState(boolean scheduled) implements CborSerializable {}
+
   private record CapacityRefreshed(CapacityView.Snapshot snapshot) implements Command {}
 
   /** A fault, held until a fresh capacity snapshot is at hand (its repair places from it). */
@@ -200,7 +210,7 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   public SignalHandler<VolumeRecord> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
-          timers.startTimerWithFixedDelay(new Tick(), settings.applyResendInterval());
+          retime(state);
           ctx.getSelf().tell(new Answer(new VolumeInput.Recovered()));
         })
         .build();
@@ -270,6 +280,9 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
       return Effect().none();
     } else if (command instanceof StayAwake) {
       return Effect().none();
+    } else if (command instanceof TickScheduled c) {
+      c.replyTo().tell(new TickState(timers.isTimerActive(TICK)));
+      return Effect().none();
     }
     return Effect().unhandled();
   }
@@ -309,9 +322,27 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
     });
     if (decision.events().isEmpty()) {
       perform(decision, replyTo);
+      retime(state);
       return Effect().none();
     }
-    return Effect().persist(decision.events()).thenRun(s -> perform(decision, replyTo));
+    return Effect().persist(decision.events()).thenRun(s -> {
+      perform(decision, replyTo);
+      retime(s);
+    });
+  }
+
+  /**
+   * The resend tick runs only while the volume owes something ({@link VolumeDecider#needsTick}):
+   * an idle Online volume has no timer at all (docs/benchmarks.md §2 point 0). Anything that makes
+   * it owe something again arrives as a command, which starts the tick.
+   */
+  private void retime(VolumeRecord state) {
+    boolean needed = VolumeDecider.needsTick(state);
+    if (needed && !timers.isTimerActive(TICK)) {
+      timers.startTimerWithFixedDelay(TICK, TICK, settings.applyResendInterval());
+    } else if (!needed && timers.isTimerActive(TICK)) {
+      timers.cancel(TICK);
+    }
   }
 
   private Effect<Event, VolumeRecord> raid(VolumeRecord state, VolumeInput.RaidStatus status) {

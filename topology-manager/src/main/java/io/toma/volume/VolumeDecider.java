@@ -578,6 +578,28 @@ public final class VolumeDecider {
     }
   }
 
+  /**
+   * Whether the volume needs its periodic {@link VolumeInput.Tick}: something is owed (a node
+   * behind or draining, a deletion), a repair is under way or waiting (failover, deferred failover,
+   * any rebuild not done, an abandoned replacement, a lost node to take back, no active
+   * controller), a grow is waiting, or it is still being placed. Every timeout the healing relies
+   * on (fence confirmation, the self-fence wait, rebuild retries) lives in one of these states; an
+   * Online volume with none of them costs no timer.
+   */
+  public static boolean needsTick(VolumeRecord state) {
+    return switch (state.phase()) {
+      case ABSENT -> false;
+      case PLACING, DELETING -> true;
+      case PLACED -> !state.nodesBehind().isEmpty() || !state.draining().isEmpty()
+          || state.healing().failingOver() || state.healing().failover().map(f -> !f.stage().finished()).orElse(false)
+          || state.healing().rebuilds().values().stream().anyMatch(r -> r.stage() != io.toma.healing.Rebuild.Stage.DONE)
+          || !state.healing().abandoned().isEmpty() || !state.returnedLostNodes().isEmpty()
+          || state.placement().map(p -> p.controllers().stream()
+              .noneMatch(c -> c.role() == io.toma.topology.ControllerRole.ACTIVE)).orElse(true)
+          || state.growingToBytes() > 0;
+    };
+  }
+
   /** Send every node that owes an acknowledgement its desired state (or its removal). */
   static void sendPending(Steps s) {
     VolumeRecord state = s.state;
