@@ -254,7 +254,10 @@ final class DeciderManager implements ManagerShell {
     }
     lastTick = now;
     for (String volume : new ArrayList<>(records.keySet())) {
-      decide(volume, new VolumeInput.Tick(), now, out);
+      // as the VirtualDisk entity: an idle volume has no tick (VolumeDecider.needsTick)
+      if (io.toma.volume.VolumeDecider.needsTick(records.get(volume))) {
+        decide(volume, new VolumeInput.Tick(), now, out);
+      }
     }
   }
 
