@@ -450,7 +450,7 @@ public final class NodeAgent extends AbstractBehavior<Object> {
 
   private NodeRegistered registration() {
     return new NodeRegistered(settings.nodeId(), settings.roles(), settings.zone(), settings.rack(),
-        settings.fabricAddress(), settings.hostNqn(), disks, getContext().getSelf().narrow());
+        settings.fabricAddress(), settings.hostNqn(), disks, getContext().getSelf().narrow(), fence.fenced());
   }
 
   // ---- reconcile ----

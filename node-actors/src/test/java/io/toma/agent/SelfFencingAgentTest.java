@@ -156,7 +156,7 @@ class SelfFencingAgentTest {
     feed.ref().tell(new SelfFence.Membership(1, 3, true)); // downed
     awaitAna(kernel, AnaState.INACCESSIBLE);
     feed.ref().tell(new SelfFence.Membership(3, 3, false)); // back with the majority
-    sink.fishForMessage(WAIT, r -> r instanceof AgentProtocol.NodeRegistered
+    sink.fishForMessage(WAIT, r -> r instanceof AgentProtocol.NodeRegistered reg && reg.fenced()
         ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
         : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
 

@@ -33,8 +33,11 @@ public final class NodeReports {
               sharding.entityRefFor(PhysicalDisk.TYPE_KEY, disk.diskId()).tell(
                   new PhysicalDisk.Register(r.nodeId(), r.zone(), r.rack(), disk.sizeBytes(), disk.healthy()));
             }
-            // A node registering again may have fenced itself (booted, or back from a lost
-            // majority): the volumes it hosts give it a newer revision, which alone lifts its fence.
+            // A node that fenced itself (booted in a cluster, or back from a lost majority): the
+            // volumes it hosts give it a newer revision, which alone lifts its fence.
+            if (!r.fenced()) {
+              return Behaviors.same();
+            }
             sharding.entityRefFor(ControllerNode.TYPE_KEY, r.nodeId()).<ControllerNode.NodeReply>ask(
                 ControllerNode.Get::new, java.time.Duration.ofSeconds(10)).thenAccept(reply -> {
                   if (reply instanceof ControllerNode.NodeStatus status) {
