@@ -68,6 +68,8 @@ public final class AgentProtocol {
   /**
    * Sent when the agent starts and whenever the manager asks again: who the node is, its failure
    * domain, the NVMe-oF address its targets listen on and the host NQN it connects with.
+   * {@code fenced}: it fenced itself (or booted in a cluster) and serves again only on newer
+   * revisions, which the manager then gives it.
    */
   public record NodeRegistered(
       String nodeId,
@@ -77,8 +79,16 @@ public final class AgentProtocol {
       String fabricAddress,
       String hostNqn,
       List<DiskInfo> disks,
-      ActorRef<Command> agent)
-      implements Report {}
+      ActorRef<Command> agent,
+      boolean fenced)
+      implements Report {
+
+    /** A registration of a node that is not fenced. */
+    public NodeRegistered(String nodeId, Set<String> roles, String zone, String rack, String fabricAddress,
+        String hostNqn, List<DiskInfo> disks, ActorRef<Command> agent) {
+      this(nodeId, roles, zone, rack, fabricAddress, hostNqn, disks, agent, false);
+    }
+  }
 
   public record Applied(String nodeId, String volumeId, long revision) implements Report {}
 

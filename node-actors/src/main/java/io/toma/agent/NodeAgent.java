@@ -270,7 +270,7 @@ public final class NodeAgent extends AbstractBehavior<Object> {
     if (membershipFed && !held().isEmpty()) {
       // A restart inside a cluster: whatever this node served before, the majority may have moved
       // on meanwhile; it serves no active export until the manager sends it a state again.
-      fence = SelfFence.State.restarted();
+      fence = SelfFence.State.restarted(held().keySet());
       ctx.getLog().warn("node {}: restarted in a cluster: controller exports stay inaccessible until the "
           + "manager sends a state", settings.nodeId());
     }
@@ -378,6 +378,7 @@ public final class NodeAgent extends AbstractBehavior<Object> {
       return this;
     }
     volumes.put(r.volumeId(), new StoredVolume(r.volumeId(), r.revision(), Optional.empty()));
+    fence = SelfFence.volumeRemoved(fence, r.volumeId());
     unsaved.add(r.volumeId());
     waitingNext.add(new Waiter(r.volumeId(), true, r.replyTo()));
     requestReconcile();
@@ -440,8 +441,7 @@ public final class NodeAgent extends AbstractBehavior<Object> {
       Set<ActorRef<Report>> fresh = new java.util.HashSet<>(now);
       fresh.removeAll(sinks);
       sinks = now;
-      NodeRegistered registered = new NodeRegistered(settings.nodeId(), settings.roles(), settings.zone(),
-          settings.rack(), settings.fabricAddress(), settings.hostNqn(), disks, getContext().getSelf().narrow());
+      NodeRegistered registered = registration();
       sinks.forEach(s -> s.tell(registered));
       // A sink seen for the first time may have missed what was applied before it was known (the
       // startup reconcile can finish before the receptionist's first listing arrives, and a
@@ -450,6 +450,11 @@ public final class NodeAgent extends AbstractBehavior<Object> {
       fresh.forEach(sink -> held.forEach(sink::tell));
     }
     return this;
+  }
+
+  private NodeRegistered registration() {
+    return new NodeRegistered(settings.nodeId(), settings.roles(), settings.zone(), settings.rack(),
+        settings.fabricAddress(), settings.hostNqn(), disks, getContext().getSelf().narrow(), fence.fenced());
   }
 
   // ---- reconcile ----
@@ -582,10 +587,20 @@ public final class NodeAgent extends AbstractBehavior<Object> {
       return;
     }
     Map<String, Long> revisions = new TreeMap<>();
-    volumes.values().forEach(v -> revisions.put(v.volumeId(), v.revision()));
+    volumes.values().stream().filter(v -> v.desired().isPresent()) // a removed volume has nothing to fence
+        .forEach(v -> revisions.put(v.volumeId(), v.revision()));
+    boolean fencedCutOff = fence.fenced() && !fence.majority();
     SelfFence.Step step = SelfFence.observe(fence, lastSeen, settings.clock().millis(),
         settings.selfFenceTimeout(), revisions);
     fence = step.state();
+    if (fencedCutOff && fence.fenced() && fence.majority()) {
+      // Back in sight of a majority while fenced: register again, so the manager hands this node
+      // a newer revision (a replay of the one it fenced at never lifts the fence).
+      getContext().getLog().info("node {}: a majority is in sight again; registering so the manager "
+          + "sends a newer desired state", settings.nodeId());
+      NodeRegistered registered = registration();
+      sinks.forEach(sink -> sink.tell(registered));
+    }
     if (step.decision() instanceof SelfFence.FenceNow now) {
       getContext().getLog().warn("node {}: self-fencing, controller exports go inaccessible: {}",
           settings.nodeId(), now.reason());
@@ -595,7 +610,7 @@ public final class NodeAgent extends AbstractBehavior<Object> {
 
   /** The desired states as reconciled: the stored ones, overridden to inaccessible when fenced. */
   private Map<String, DesiredState> reconciled() {
-    return fence.fenced() ? SelfFence.fencedView(held()) : held();
+    return SelfFence.reconciledView(fence, held());
   }
 
   private Behavior<Object> onWatchTick() {

@@ -28,11 +28,14 @@ import java.util.TreeSet;
  * after its I/O timeout, and by then the cut-off controller must have stopped serving, or two
  * controllers would hold writes for one volume.
  *
- * <p>Once fenced, a node stays fenced until it sees a majority again <em>and</em> the manager hands
- * it a newer desired state: only the majority side may give it an active role back, because by
- * then the standby may already be optimized. A node restarting in a cluster comes up fenced until
- * the manager sends it a state. The stored desired states are never changed: the fence is an
- * override the agent applies to what it reconciles ({@link #fencedView}).
+ * <p>Once fenced, a volume stays fenced on this node until the node sees a majority again
+ * <em>and</em> the manager hands it a newer desired state <em>of that volume</em>: only the
+ * majority side may give it an active role back, because by then the standby may already be
+ * optimized, and a newer state of another volume says nothing of this one (its failover may still
+ * be under way). The manager gives a node that registers again a new revision of each volume it
+ * hosts for that. A node restarting in a cluster comes up fenced until the manager sends it a
+ * state of each volume. The stored desired states are never changed: the fence is an override the
+ * agent applies to what it reconciles ({@link #reconciledView}).
  */
 public final class SelfFence {
   private SelfFence() {}
@@ -46,9 +49,9 @@ public final class SelfFence {
 
   /**
    * @param majorityLostSince when this node stopped seeing a majority (epoch millis), if it has
-   * @param fenced whether its controller exports are overridden to inaccessible
-   * @param revisionsAtFence the revision held per volume when it fenced: only a newer one (or any
-   *     state for a volume not held then) reinstates it
+   * @param fenced whether the node fenced itself and some volume is still fenced
+   * @param revisionsAtFence the volumes still fenced, each with the revision held when it fenced:
+   *     only a newer one reinstates that volume
    * @param majority whether it sees a majority now
    */
   public record State(Optional<Long> majorityLostSince, boolean fenced, Map<String, Long> revisionsAtFence,
@@ -61,9 +64,19 @@ public final class SelfFence {
       return new State(Optional.empty(), false, Map.of(), true);
     }
 
-    /** After a restart inside a cluster: fenced until the manager sends a state again. */
-    public static State restarted() {
-      return new State(Optional.empty(), true, Map.of(), true);
+    /**
+     * After a restart inside a cluster: every held volume fenced until the manager sends a state
+     * of it again (any revision: the node cannot tell what it missed while down).
+     */
+    public static State restarted(Set<String> heldVolumes) {
+      Map<String, Long> any = new TreeMap<>();
+      heldVolumes.forEach(v -> any.put(v, -1L));
+      return any.isEmpty() ? serving() : new State(Optional.empty(), true, any, true);
+    }
+
+    /** Whether {@code volumeId}'s controller exports are overridden to inaccessible. */
+    public boolean fences(String volumeId) {
+      return fenced && revisionsAtFence.containsKey(volumeId);
     }
   }
 
@@ -79,7 +92,7 @@ public final class SelfFence {
   /** Already fenced; nothing to do until the manager reinstates the node. */
   public record StayFenced() implements Decision {}
 
-  /** The fence is lifted: serve the stored desired states as they are. */
+  /** The fence is lifted for the volume just received: serve its stored desired state as it is. */
   public record Reinstate() implements Decision {}
 
   public record Step(State state, Decision decision) {}
@@ -88,6 +101,13 @@ public final class SelfFence {
   public static Step observe(State state, Membership seen, long nowMillis, Duration timeout,
       Map<String, Long> heldRevisions) {
     if (state.fenced()) {
+      if (!seen.majority() && !state.revisionsAtFence().keySet().containsAll(heldRevisions.keySet())) {
+        // cut off again while its fence was being lifted volume by volume: every volume fences now
+        Map<String, Long> all = new TreeMap<>(heldRevisions);
+        all.putAll(state.revisionsAtFence());
+        return new Step(new State(Optional.of(nowMillis), true, all, false),
+            new FenceNow("lost the majority again while its self-fence was being lifted"));
+      }
       return new Step(new State(state.majorityLostSince(), true, state.revisionsAtFence(), seen.majority()),
           new StayFenced());
     }
@@ -114,10 +134,33 @@ public final class SelfFence {
       return new Step(state, new KeepServing());
     }
     Long atFence = state.revisionsAtFence().get(volumeId);
-    if (state.majority() && (atFence == null || revision > atFence)) {
-      return new Step(State.serving(), new Reinstate());
+    if (atFence == null) {
+      if (state.majority()) {
+        return new Step(state, new KeepServing()); // a volume it did not hold when it fenced
+      }
+      // a state reaching a node still cut off: fenced with the rest, until a newer one comes
+      Map<String, Long> more = new TreeMap<>(state.revisionsAtFence());
+      more.put(volumeId, revision);
+      return new Step(new State(state.majorityLostSince(), true, more, false), new StayFenced());
+    }
+    if (state.majority() && revision > atFence) {
+      Map<String, Long> left = new TreeMap<>(state.revisionsAtFence());
+      left.remove(volumeId);
+      State after = left.isEmpty() ? State.serving() : new State(state.majorityLostSince(), true, left, true);
+      return new Step(after, new Reinstate());
     }
     return new Step(state, new StayFenced());
+  }
+
+  /** The manager removed {@code volumeId} from this node: nothing of it is left to fence. */
+  public static State volumeRemoved(State state, String volumeId) {
+    if (!state.fences(volumeId)) {
+      return state;
+    }
+    Map<String, Long> left = new TreeMap<>(state.revisionsAtFence());
+    left.remove(volumeId);
+    return left.isEmpty() && state.majority() ? State.serving()
+        : new State(state.majorityLostSince(), true, left, state.majority());
   }
 
   /** Problems with the pair of timeouts; empty when self-fencing is safe. */
@@ -128,6 +171,22 @@ public final class SelfFence {
     return List.of("self-fence timeout (" + selfFenceTimeout + ") must be shorter than the host I/O"
         + " timeout (" + hostIoTimeout + "): a host retries on the new path only after its I/O"
         + " timeout, and by then the cut-off controller must have stopped serving");
+  }
+
+  /** The desired states as the node reconciles them: each volume still fenced as {@link #fencedView}. */
+  public static Map<String, DesiredState> reconciledView(State state, Map<String, DesiredState> held) {
+    if (!state.fenced()) {
+      return held;
+    }
+    Map<String, DesiredState> fenced = new TreeMap<>();
+    Map<String, DesiredState> out = new TreeMap<>(held);
+    held.forEach((volume, d) -> {
+      if (state.fences(volume)) {
+        fenced.put(volume, d);
+      }
+    });
+    out.putAll(fencedView(fenced));
+    return out;
   }
 
   /**

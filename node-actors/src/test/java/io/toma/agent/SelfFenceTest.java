@@ -41,6 +41,56 @@ class SelfFenceTest {
   }
 
   @Test
+  void a_newer_revision_of_one_volume_lifts_only_that_volumes_fence() {
+    SelfFence.State fenced = SelfFence.observe(SelfFence.State.serving(), new SelfFence.Membership(3, 3, true), 0,
+        TIMEOUT, Map.of("a", 4L, "b", 7L)).state();
+    SelfFence.State sees = SelfFence.observe(fenced, new SelfFence.Membership(3, 3, false), 10, TIMEOUT,
+        Map.of("a", 4L, "b", 7L)).state();
+
+    SelfFence.Step a = SelfFence.stateReceived(sees, "a", 5);
+    assertInstanceOf(SelfFence.Reinstate.class, a.decision());
+    assertFalse(a.state().fences("a"));
+    assertTrue(a.state().fences("b"), "b's failover may still be under way: a's new revision says nothing of it");
+    assertInstanceOf(SelfFence.StayFenced.class, SelfFence.stateReceived(a.state(), "b", 7).decision());
+
+    SelfFence.Step b = SelfFence.stateReceived(a.state(), "b", 8);
+    assertEquals(SelfFence.State.serving(), b.state(), "every volume reinstated: the node serves again");
+  }
+
+  @Test
+  void a_node_cut_off_again_while_its_fence_is_lifted_volume_by_volume_fences_every_volume_at_once() {
+    SelfFence.State fenced = SelfFence.observe(SelfFence.State.serving(), new SelfFence.Membership(3, 3, true), 0,
+        TIMEOUT, Map.of("a", 4L, "b", 7L)).state();
+    SelfFence.State sees = SelfFence.observe(fenced, new SelfFence.Membership(3, 3, false), 10, TIMEOUT,
+        Map.of("a", 4L, "b", 7L)).state();
+    SelfFence.State partly = SelfFence.stateReceived(sees, "a", 5).state();
+
+    SelfFence.Step cut = SelfFence.observe(partly, new SelfFence.Membership(1, 3, false), 20, TIMEOUT,
+        Map.of("a", 5L, "b", 7L));
+    assertInstanceOf(SelfFence.FenceNow.class, cut.decision());
+    assertTrue(cut.state().fences("a") && cut.state().fences("b"));
+    assertEquals(5L, cut.state().revisionsAtFence().get("a"), "a needs a revision newer than the one it served");
+  }
+
+  @Test
+  void a_volume_removed_from_a_fenced_node_leaves_nothing_fenced_behind() {
+    SelfFence.State fenced = SelfFence.observe(SelfFence.State.serving(), new SelfFence.Membership(3, 3, true), 0,
+        TIMEOUT, Map.of("a", 4L)).state();
+    SelfFence.State sees = SelfFence.observe(fenced, new SelfFence.Membership(3, 3, false), 10, TIMEOUT,
+        Map.of("a", 4L)).state();
+    assertEquals(SelfFence.State.serving(), SelfFence.volumeRemoved(sees, "a"));
+  }
+
+  @Test
+  void a_restarted_node_serves_each_volume_again_once_the_manager_sends_its_state() {
+    SelfFence.State restarted = SelfFence.State.restarted(java.util.Set.of("a", "b"));
+    assertTrue(restarted.fences("a") && restarted.fences("b"));
+    SelfFence.State one = SelfFence.stateReceived(restarted, "a", 1).state();
+    assertFalse(one.fences("a"));
+    assertTrue(one.fences("b"));
+  }
+
+  @Test
   void fencing_a_converged_node_makes_its_controller_export_inaccessible_and_leaves_its_slice_export_alone() {
     DesiredState disk = diskNode("vol1", 262144);
     DesiredState ctrl = controller("vol1", AnaState.OPTIMIZED);

@@ -139,6 +139,35 @@ class SelfFencingAgentTest {
   }
 
   @Test
+  void a_fenced_agent_that_sees_a_majority_again_registers_again_and_only_the_new_revision_it_is_given_unfences_it()
+      throws Exception {
+    TestProbe<Report> sink = testKit.createTestProbe(Report.class);
+    testKit.system().receptionist().tell(
+        org.apache.pekko.actor.typed.receptionist.Receptionist.register(AgentProtocol.REPORTS, sink.ref()));
+    FakeKernel kernel = controllerKernel("vol1");
+    TestFeed feed = new TestFeed();
+    ActorRef<AgentProtocol.Command> agent = testKit.spawn(NodeAgent.create(settings(), kernel, feed));
+    feed.ref().tell(new SelfFence.Membership(3, 3, false));
+    sink.fishForMessage(WAIT, r -> r instanceof AgentProtocol.NodeRegistered
+        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+    assertEquals(new Applied("ctrl-a", "vol1", 1), apply(agent, 1));
+
+    feed.ref().tell(new SelfFence.Membership(1, 3, true)); // downed
+    awaitAna(kernel, AnaState.INACCESSIBLE);
+    feed.ref().tell(new SelfFence.Membership(3, 3, false)); // back with the majority
+    sink.fishForMessage(WAIT, r -> r instanceof AgentProtocol.NodeRegistered reg && reg.fenced()
+        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+
+    assertEquals(new Applied("ctrl-a", "vol1", 1), apply(agent, 1)); // the replay the manager used to send
+    assertTrue(plan(agent).contains(": 0 operations"), "a replay of the fenced revision never unfences");
+    assertEquals(AnaState.INACCESSIBLE, kernel.read().ports().get(2).anaGroups().get(2));
+    assertEquals(new Applied("ctrl-a", "vol1", 2), apply(agent, 2)); // what the manager now sends on registration
+    awaitAna(kernel, AnaState.OPTIMIZED);
+  }
+
+  @Test
   void a_newer_revision_received_while_still_cut_off_does_not_lift_the_fence() throws Exception {
     FakeKernel kernel = controllerKernel("vol1");
     TestFeed feed = new TestFeed();

@@ -64,6 +64,8 @@ final class DeciderManager implements ManagerShell {
   private final Map<String, Long> unreachableSince = new TreeMap<>();
   /** Nodes the gossip failure detector downed (it is not the manager's: it survives a manager restart). */
   private final Set<String> lost = new TreeSet<>();
+  /** When each node's registration was last heeded (shell pacing, not the decider's). */
+  private final Map<String, Long> seenAgainAt = new TreeMap<>();
 
   DeciderManager(ClusterShape shape, SafetyOverrides overrides) {
     this.shape = shape;
@@ -194,13 +196,30 @@ final class DeciderManager implements ManagerShell {
       decide(h.volume(), new VolumeInput.RaidStatus(h.node(), io.toma.volume.VolumeNames.legDm(h.volume(), h.leg()),
           h.health(), h.syncedSectors(), h.totalSectors()), now, out);
     } else if (message instanceof Message.Registered r) {
-      resendAll(r.node(), out);
+      seenAgain(r.node(), now, out);
     } else if (message instanceof Message.DiskLost d) {
       deadDisks.add(d.disk());
       for (String volume : new ArrayList<>(records.keySet())) {
         decide(volume, new VolumeInput.MemberLost(d.disk(), d.reason()), now, out);
       }
     }
+  }
+
+  /**
+   * A node that registered again (it fenced itself or booted) or came back from a loss: every
+   * volume gives it a new revision (as {@code NodeReports} has them do in production), then it is
+   * sent every current state. A node keeps registering until unfenced; one registration per
+   * {@link #RESEND_MILLIS} is heeded, as a real agent registers once per event.
+   */
+  private void seenAgain(String node, long now, Consumer<Message> out) {
+    if (now - seenAgainAt.getOrDefault(node, Long.MIN_VALUE / 2) < RESEND_MILLIS) {
+      return;
+    }
+    seenAgainAt.put(node, now);
+    for (String volume : new ArrayList<>(records.keySet())) {
+      decide(volume, new VolumeInput.NodeSeenAgain(node), now, out);
+    }
+    resendAll(node, out);
   }
 
   /** Every current state (or removal) for a node that fenced itself or booted again. */
@@ -219,7 +238,7 @@ final class DeciderManager implements ManagerShell {
       if (reachable.test(n.id())) {
         unreachableSince.remove(n.id());
         if (lost.remove(n.id())) {
-          resendAll(n.id(), out);
+          seenAgain(n.id(), now, out);
         }
       } else {
         long since = unreachableSince.computeIfAbsent(n.id(), k -> now);
@@ -235,7 +254,10 @@ final class DeciderManager implements ManagerShell {
     }
     lastTick = now;
     for (String volume : new ArrayList<>(records.keySet())) {
-      decide(volume, new VolumeInput.Tick(), now, out);
+      // as the VirtualDisk entity: an idle volume has no tick (VolumeDecider.needsTick)
+      if (io.toma.volume.VolumeDecider.needsTick(records.get(volume))) {
+        decide(volume, new VolumeInput.Tick(), now, out);
+      }
     }
   }
 

@@ -29,9 +29,10 @@ import java.util.function.Consumer;
  * its simulated kernel with {@link Reconciler#diff} towards their union, acknowledges revisions,
  * watches its disks and raid legs, and fences itself ({@link SelfFence}) when it loses the majority.
  *
- * <p>Fenced volumes keep their objects but export {@code inaccessible}; a volume is reinstated
- * only when the manager sends it again. A node that boots again comes up with every volume fenced:
- * it cannot know whether a failover happened while it was down.
+ * <p>A fenced node keeps its objects but exports {@code inaccessible}; it is reinstated by the
+ * production rule ({@link SelfFence#stateReceived}): a majority in sight and a revision newer
+ * than the one it fenced at, which the manager gives it when it registers again. A node that
+ * boots again comes up fenced: it cannot know whether a failover happened while it was down.
  */
 final class NodeShell {
   record Held(long revision, DesiredState desired) {}
@@ -49,7 +50,6 @@ final class NodeShell {
   private final TreeMap<String, Long> removedAt = new TreeMap<>();
 
   // ---- memory: lost in a crash ----
-  private final TreeSet<String> fenced = new TreeSet<>();
   private final TreeMap<String, Long> acked = new TreeMap<>();
   private final TreeMap<String, Long> pendingRemoved = new TreeMap<>();
   private final Set<String> reportedDeadDisks = new TreeSet<>();
@@ -88,9 +88,8 @@ final class NodeShell {
 
   void onMessage(Message.ToNode message, Consumer<Message> out) {
     onManagerMessage(message, out);
-    // Registered until the manager spoke for every fenced volume: a Remove of another volume (a
-    // drain the manager resends anyway) says nothing of the ones it must send again.
-    registering = registering && !fenced.isEmpty();
+    // Registered until the manager lifted the fence with a newer revision.
+    registering = registering && selfFence.fenced();
   }
 
   private void onManagerMessage(Message.ToNode message, Consumer<Message> out) {
@@ -105,19 +104,18 @@ final class NodeShell {
       } else if (held.revision() == a.revision() && acked.getOrDefault(a.volume(), -1L) >= a.revision()) {
         out.accept(new Message.Applied(id, a.volume(), a.revision()));
       }
-      // The manager spoke for this volume: whatever role it gives now is the one to serve.
-      if (fenced.remove(a.volume())) {
+      // The agent's rule: only a newer revision, with a majority in sight, lifts the fence.
+      SelfFence.Step step = SelfFence.stateReceived(selfFence, a.volume(), a.revision());
+      selfFence = step.state();
+      if (step.decision() instanceof SelfFence.Reinstate) {
         dirty = true;
       }
-      // The manager reaches it again: the majority is back in sight (the simulation's NodeShell
-      // reinstates per volume, as the manager resends each; see the class comment).
-      selfFence = SelfFence.State.serving();
     } else if (message instanceof Message.Remove r) {
       Held held = store.get(r.volume());
       if (held == null || held.revision() <= r.revision()) {
         store.remove(r.volume());
         removedAt.merge(r.volume(), r.revision(), Math::max);
-        fenced.remove(r.volume());
+        selfFence = SelfFence.volumeRemoved(selfFence, r.volume());
         acked.remove(r.volume());
         pendingRemoved.merge(r.volume(), r.revision(), Math::max);
         dirty = true;
@@ -128,7 +126,6 @@ final class NodeShell {
   // ---- faults ----
 
   void crashed() {
-    fenced.clear();
     acked.clear();
     pendingRemoved.clear();
     reportedDeadDisks.clear();
@@ -140,7 +137,7 @@ final class NodeShell {
 
   void restarted() {
     crashed();
-    fenced.addAll(store.keySet());
+    selfFence = SelfFence.State.restarted(store.keySet());
     dirty = true;
     registering = true;
   }
@@ -154,7 +151,6 @@ final class NodeShell {
         nowMillis, settings.selfFenceTimeout(), heldRevisions());
     selfFence = step.state();
     if (step.decision() instanceof SelfFence.FenceNow) {
-      fenced.addAll(store.keySet());
       dirty = true;
       registering = true;
     }
@@ -174,7 +170,6 @@ final class NodeShell {
         heldRevisions());
     selfFence = step.state();
     if (step.decision() instanceof SelfFence.FenceNow) {
-      fenced.addAll(store.keySet());
       dirty = true;
       registering = true;
     }
@@ -283,10 +278,11 @@ final class NodeShell {
     return depends;
   }
 
-  /** The held states, with fenced volumes' optimized exports turned inaccessible. */
+  /** The held states, with the optimized exports of every volume still fenced turned inaccessible. */
   private Map<String, DesiredState> effective() {
     Map<String, DesiredState> out = new TreeMap<>();
-    store.forEach((volume, held) -> out.put(volume, fenced.contains(volume) ? inaccessible(held.desired()) : held.desired()));
+    store.forEach((volume, held) -> out.put(volume,
+        selfFence.fences(volume) ? inaccessible(held.desired()) : held.desired()));
     return out;
   }
 

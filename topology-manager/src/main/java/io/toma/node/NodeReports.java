@@ -33,6 +33,18 @@ public final class NodeReports {
               sharding.entityRefFor(PhysicalDisk.TYPE_KEY, disk.diskId()).tell(
                   new PhysicalDisk.Register(r.nodeId(), r.zone(), r.rack(), disk.sizeBytes(), disk.healthy()));
             }
+            // A node that fenced itself (booted in a cluster, or back from a lost majority): the
+            // volumes it hosts give it a newer revision, which alone lifts its fence.
+            if (!r.fenced()) {
+              return Behaviors.same();
+            }
+            sharding.entityRefFor(ControllerNode.TYPE_KEY, r.nodeId()).<ControllerNode.NodeReply>ask(
+                ControllerNode.Get::new, java.time.Duration.ofSeconds(10)).thenAccept(reply -> {
+                  if (reply instanceof ControllerNode.NodeStatus status) {
+                    status.hosted().keySet().forEach(volume -> sharding.entityRefFor(VirtualDisk.TYPE_KEY, volume)
+                        .tell(new VirtualDisk.ReportNodeSeenAgain(r.nodeId())));
+                  }
+                });
             return Behaviors.same();
           })
           .onMessage(AgentProtocol.Applied.class, r -> {

@@ -66,7 +66,7 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   public sealed interface ExternalCommand extends Command, CborSerializable
       permits Create, Get, Delete, Attach, Detach, Resize, ReportApplied, ReportApplyFailed, ReportRemoved,
           ReportMemberLost, ReportRaidStatus, StayAwake, ReportNodeLost, DrainNode, RebuildPermitted,
-          ReportLinkLost, ReportControllerUnreachable, WakeForRepair {}
+          ReportLinkLost, ReportControllerUnreachable, WakeForRepair, ReportNodeSeenAgain {}
 
   /** Sent by the repair roster's waker: starting the entity is the point (it resumes its repair). */
   public record WakeForRepair() implements ExternalCommand {}
@@ -87,6 +87,9 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
 
   /** A node this volume uses was declared lost (sent by the fault router). */
   public record ReportNodeLost(String nodeId, String reason) implements ExternalCommand {}
+
+  /** A node of this volume registered again (booted, or back in sight of a majority). */
+  public record ReportNodeSeenAgain(String nodeId) implements ExternalCommand {}
 
   /** Move this volume off a node: controllers fail over, members are rebuilt elsewhere. */
   public record DrainNode(String nodeId) implements ExternalCommand {}
@@ -138,6 +141,16 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   private record AgentReport(AgentProtocol.Report report) implements Command {}
 
   private record Tick() implements Command {}
+
+  private static final Tick TICK = new Tick();
+
+  /**
+   * Whether the resend tick is scheduled now (diagnostics and tests: an idle volume costs no
+   * timer). Answered by the entity itself; serializable like every command the testkit checks.
+   */
+  public record TickScheduled(ActorRef<TickState> replyTo) implements Command, CborSerializable {}
+
+  public record TickState(boolean scheduled) implements CborSerializable {}
 
   private record CapacityRefreshed(CapacityView.Snapshot snapshot) implements Command {}
 
@@ -237,7 +250,7 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   public SignalHandler<VolumeRecord> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
-          timers.startTimerWithFixedDelay(new Tick(), settings.applyResendInterval());
+          retime(state);
           ctx.getSelf().tell(new Answer(new VolumeInput.Recovered()));
         })
         .build();
@@ -295,6 +308,8 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
       return withFreshCapacity(new VolumeInput.MemberLost(c.diskId(), c.reason()));
     } else if (command instanceof ReportNodeLost c) {
       return withFreshCapacity(new VolumeInput.NodeLost(c.nodeId(), c.reason()));
+    } else if (command instanceof ReportNodeSeenAgain c) {
+      return run(s, new VolumeInput.NodeSeenAgain(c.nodeId()), Optional.empty());
     } else if (command instanceof DrainNode c) {
       return withFreshCapacity(new VolumeInput.Drain(c.nodeId()));
     } else if (command instanceof FaultWithCapacity c) {
@@ -314,6 +329,9 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
         Optional<Outbound.RequestReplacementExtent> request = gate.get().admitted(s, c.lostTag());
         request.ifPresent(this::askReplacement);
       }
+      return Effect().none();
+    } else if (command instanceof TickScheduled c) {
+      c.replyTo().tell(new TickState(timers.isTimerActive(TICK)));
       return Effect().none();
     }
     return Effect().unhandled();
@@ -362,6 +380,7 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
       perform(decision, replyTo);
       gate.ifPresent(g -> g.settle(state));
       tellRoster(state);
+      retime(state);
       return Effect().none();
     }
     return Effect().persist(decision.events()).thenRun(s -> {
@@ -369,7 +388,22 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
       perform(decision, replyTo);
       gate.ifPresent(g -> g.settle(s));
       tellRoster(s);
+      retime(s);
     });
+  }
+
+  /**
+   * The resend tick runs only while the volume owes something ({@link VolumeDecider#needsTick}):
+   * an idle Online volume has no timer at all (docs/benchmarks.md §2 point 0). Anything that makes
+   * it owe something again arrives as a command, which starts the tick.
+   */
+  private void retime(VolumeRecord state) {
+    boolean needed = VolumeDecider.needsTick(state);
+    if (needed && !timers.isTimerActive(TICK)) {
+      timers.startTimerWithFixedDelay(TICK, TICK, settings.applyResendInterval());
+    } else if (!needed && timers.isTimerActive(TICK)) {
+      timers.cancel(TICK);
+    }
   }
 
   private Effect<Event, VolumeRecord> raid(VolumeRecord state, VolumeInput.RaidStatus status) {

@@ -113,6 +113,8 @@ public final class VolumeDecider {
       VolumeHealer.diskLost(s, m.diskId(), m.reason());
     } else if (input instanceof VolumeInput.NodeLost n) {
       VolumeHealer.onNodeLost(s, n.nodeId(), n.reason());
+    } else if (input instanceof VolumeInput.NodeSeenAgain n) {
+      onNodeSeenAgain(s, n.nodeId());
     } else if (input instanceof VolumeInput.Drain d) {
       VolumeHealer.onNodeLost(s, d.nodeId(), "drained by the operator");
     } else if (input instanceof VolumeInput.LinkLost l) {
@@ -351,6 +353,23 @@ public final class VolumeDecider {
 
   // ---- reports from agents ----
 
+  /**
+   * A node seen again gets a new revision of its desired state, so a self-fenced agent serves it
+   * again (it ignores a replay of the revision it fenced at). Not while a failover is under way or
+   * deferred: the failover gives every node it touches a new revision when its roles change, and
+   * until then the node must stay fenced.
+   */
+  private static void onNodeSeenAgain(Steps s, String nodeId) {
+    VolumeRecord state = s.state;
+    if (state.phase() != Phase.PLACED || state.healing().failingOver() || state.healing().deferred().isPresent()
+        || !state.desiredRevisions().containsKey(nodeId)) {
+      return;
+    }
+    s.emit(new VolumeRecord.RevisionReissued(nodeId));
+    s.log("info", "node " + nodeId + " seen again; its desired state is sent at revision " + s.state.revision()
+        + " so a self-fenced agent serves it again");
+  }
+
   private static void onApplied(Steps s, String nodeId, long revision) {
     VolumeRecord state = s.state;
     if (state.phase() != Phase.PLACED || revision <= state.appliedRevisions().getOrDefault(nodeId, 0L)
@@ -561,6 +580,28 @@ public final class VolumeDecider {
     if (owed) {
       s.send(new Outbound.StayAwake());
     }
+  }
+
+  /**
+   * Whether the volume needs its periodic {@link VolumeInput.Tick}: something is owed (a node
+   * behind or draining, a deletion), a repair is under way or waiting (failover, deferred failover,
+   * any rebuild not done, an abandoned replacement, a lost node to take back, no active
+   * controller), a grow is waiting, or it is still being placed. Every timeout the healing relies
+   * on (fence confirmation, the self-fence wait, rebuild retries) lives in one of these states; an
+   * Online volume with none of them costs no timer.
+   */
+  public static boolean needsTick(VolumeRecord state) {
+    return switch (state.phase()) {
+      case ABSENT -> false;
+      case PLACING, DELETING -> true;
+      case PLACED -> !state.nodesBehind().isEmpty() || !state.draining().isEmpty()
+          || state.healing().failingOver() || state.healing().failover().map(f -> !f.stage().finished()).orElse(false)
+          || state.healing().rebuilds().values().stream().anyMatch(r -> r.stage() != io.toma.healing.Rebuild.Stage.DONE)
+          || !state.healing().abandoned().isEmpty() || !state.returnedLostNodes().isEmpty()
+          || state.placement().map(p -> p.controllers().stream()
+              .noneMatch(c -> c.role() == io.toma.topology.ControllerRole.ACTIVE)).orElse(true)
+          || state.growingToBytes() > 0;
+    };
   }
 
   /** Send every node that owes an acknowledgement its desired state (or its removal). */

@@ -477,6 +477,9 @@ final class VolumeHealer {
       List<DiskRef> sources = legMembers.stream()
           .filter(m -> !state.lostDisks().containsKey(m.diskId()) && !state.healing().rebuildingTags().contains(m.tag()))
           .map(m -> new DiskRef(m.nodeId(), m.diskId())).toList();
+      if (st.pending() && refusedAgainAlike(s, r.getKey(), st)) {
+        continue; // still unplaceable for the same reason: nothing to start, nothing to persist
+      }
       if (st.pending()) {
         long bytes = p.replicas().stream().filter(m -> m.tag().equals(r.getKey()))
             .mapToLong(ReplicaPlacement::lengthBytes).findFirst().orElse(0);
@@ -513,26 +516,7 @@ final class VolumeHealer {
       return;
     }
     ReplicaPlacement m = lost.get();
-    var level = state.spec().orElseThrow().layout().level();
-    Set<String> survivorsDomains = p.replicas().stream()
-        .filter(o -> o.leg() == m.leg() && !o.tag().equals(lostTag) && !state.lostDisks().containsKey(o.diskId()))
-        .map(o -> level.domainOf(o.nodeId(), o.rack(), o.zone())).collect(Collectors.toCollection(TreeSet::new));
-    Set<String> excludedDisks = new TreeSet<>(state.lostDisks().keySet());
-    p.replicas().stream().filter(o -> o.leg() == m.leg()).forEach(o -> excludedDisks.add(o.diskId()));
-    Set<String> excludedNodes = new TreeSet<>(state.healing().lostNodes());
-    excludedNodes.add(m.nodeId());
-    s.ctx.capacity().nodes().stream().filter(NodeFacts::cordoned).forEach(n -> excludedNodes.add(n.nodeId()));
-    Set<String> known = s.ctx.capacity().nodes().stream().map(NodeFacts::nodeId).collect(Collectors.toSet());
-    List<DiskFacts> candidates = s.ctx.capacity().disks().stream()
-        .filter(d -> known.contains(d.nodeId()) && !state.healing().lostNodes().contains(d.nodeId())
-            && !d.nodeId().equals(m.nodeId()))
-        .toList();
-    PlacementRequest request = new PlacementRequest(s.volumeId, List.of(new MemberSlot(m.leg(), m.replica())),
-        m.lengthBytes(), replicasPerLeg(state), level, Map.of(m.leg(), survivorsDomains), excludedDisks, true);
-    Map<String, Long> repairBytes = candidates.stream().collect(Collectors.toMap(DiskFacts::diskId,
-        DiskFacts::repairBytes, Long::sum));
-    PlacementOutcome outcome = DiskPlacer.forReprotection(s.ctx.settings().spareReserveFraction(), repairBytes)
-        .place(request, candidates, excludedNodes);
+    PlacementOutcome outcome = replacementFor(s.volumeId, state, s.ctx, m);
     if (outcome instanceof PlacementOutcome.Refused refused) {
       rebuild(s, lostTag, new Rebuild.Refused(refused.message()));
       return;
@@ -545,6 +529,48 @@ final class VolumeHealer {
     String tag = new ReplicaPlacement(m.leg(), m.replica(), disk.diskId(), disk.nodeId(), disk.rack(), disk.zone(), "",
         0, 0, generation).tag();
     s.send(new Outbound.RequestReplacementExtent(lostTag, disk, tag, m.lengthBytes(), generation));
+  }
+
+  /** Where the lost member {@code m} would be placed now (a pure look at the capacity view). */
+  private static PlacementOutcome replacementFor(String volumeId, VolumeRecord state, DecisionContext ctx,
+      ReplicaPlacement m) {
+    VolumePlacement p = state.placement().orElseThrow();
+    var level = state.spec().orElseThrow().layout().level();
+    Set<String> survivorsDomains = p.replicas().stream()
+        .filter(o -> o.leg() == m.leg() && !o.tag().equals(m.tag()) && !state.lostDisks().containsKey(o.diskId()))
+        .map(o -> level.domainOf(o.nodeId(), o.rack(), o.zone())).collect(Collectors.toCollection(TreeSet::new));
+    Set<String> excludedDisks = new TreeSet<>(state.lostDisks().keySet());
+    p.replicas().stream().filter(o -> o.leg() == m.leg()).forEach(o -> excludedDisks.add(o.diskId()));
+    Set<String> excludedNodes = new TreeSet<>(state.healing().lostNodes());
+    excludedNodes.add(m.nodeId());
+    ctx.capacity().nodes().stream().filter(NodeFacts::cordoned).forEach(n -> excludedNodes.add(n.nodeId()));
+    Set<String> known = ctx.capacity().nodes().stream().map(NodeFacts::nodeId).collect(Collectors.toSet());
+    List<DiskFacts> candidates = ctx.capacity().disks().stream()
+        .filter(d -> known.contains(d.nodeId()) && !state.healing().lostNodes().contains(d.nodeId())
+            && !d.nodeId().equals(m.nodeId()))
+        .toList();
+    PlacementRequest request = new PlacementRequest(volumeId, List.of(new MemberSlot(m.leg(), m.replica())),
+        m.lengthBytes(), replicasPerLeg(state), level, Map.of(m.leg(), survivorsDomains), excludedDisks, true);
+    Map<String, Long> repairBytes = candidates.stream().collect(Collectors.toMap(DiskFacts::diskId,
+        DiskFacts::repairBytes, Long::sum));
+    return DiskPlacer.forReprotection(ctx.settings().spareReserveFraction(), repairBytes)
+        .place(request, candidates, excludedNodes);
+  }
+
+  /**
+   * Whether a rebuild refused before would be refused again for the same reason now. Such a
+   * retry changes nothing and is not persisted (a rebuild that cannot be placed wrote a pair of
+   * events every tick, forever); it is tried again on every tick until the reason changes.
+   */
+  private static boolean refusedAgainAlike(Steps s, String lostTag, Rebuild.State st) {
+    VolumeRecord state = s.state;
+    if (st.lastRefusal().isEmpty()) {
+      return false;
+    }
+    Optional<ReplicaPlacement> lost = state.placement().orElseThrow().replicas().stream()
+        .filter(m -> m.tag().equals(lostTag)).findFirst();
+    return lost.isPresent() && replacementFor(s.volumeId, state, s.ctx, lost.get()) instanceof PlacementOutcome.Refused refused
+        && refused.message().equals(st.lastRefusal().get());
   }
 
   static void onReplacementAnswered(Steps s, VolumeInput.ReplacementAnswered msg) {

@@ -100,6 +100,13 @@ public sealed interface VolumeInput {
    */
   record ControllerUnreachable(String nodeId, String reason) implements VolumeInput {}
 
+  /**
+   * A node that may have fenced itself is in sight again (its agent registered again: it booted,
+   * or it sees a majority again after losing it). A fenced agent lifts its fence only on a revision
+   * newer than the one it held when it fenced, so it is given one.
+   */
+  record NodeSeenAgain(String nodeId) implements VolumeInput {}
+
   /** Drain: the node's controllers fail over and its members move away, like a loss but orderly. */
   record Drain(String nodeId) implements VolumeInput {}
 

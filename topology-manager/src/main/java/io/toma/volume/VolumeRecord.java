@@ -195,7 +195,7 @@ public record VolumeRecord(
           GrowStarted, GrowCompleted, CandidatesChosen, MemberGranted, MemberRefused, ControllerGranted,
           ControllerRefused, GrowRequested, GrowAnswered, GrowRefused, ReleaseConfirmed, FailoverStep,
           RebuildStep, StandbyAdded, ReplacementPlaced, NodeLostNoted, NodeDrained, FailoverDeferred,
-          AbandonedReplacementReleased, LostNodeReturned {}
+          AbandonedReplacementReleased, LostNodeReturned, RevisionReissued {}
 
   /**
    * The active controller {@code nodeId} was lost while it holds members of the volume on its own
@@ -210,6 +210,13 @@ public record VolumeRecord(
    * nothing of the volume: it is a candidate for the volume's controllers and members again.
    */
   public record LostNodeReturned(String nodeId) implements Event {}
+
+  /**
+   * A node seen again after it may have fenced itself gets its unchanged desired state at a new
+   * revision: its agent lifts a self-fence only on a revision newer than the one it fenced at (a
+   * replay of that one could be a message sent before the fence).
+   */
+  public record RevisionReissued(String nodeId) implements Event {}
 
   /** The extent of an abandoned replacement was given back: its node confirmed it dropped the slice. */
   public record AbandonedReplacementReleased(String tag) implements Event {}
@@ -456,6 +463,10 @@ public record VolumeRecord(
       e.removedNodes = Set.of();
       e.releasesConfirmed = Set.of();
       return e.build();
+    }
+    if (event instanceof RevisionReissued r) {
+      Map<String, DesiredState> now = desiredStates();
+      return e.build().reconfigured(now, Set.of(r.nodeId()));
     }
     if (event instanceof LostNodeReturned r) {
       Set<String> lost = new TreeSet<>(healing.lostNodes());
@@ -736,6 +747,18 @@ public record VolumeRecord(
   }
 
   /**
+   * Nodes behind that are not lost: what the volume visibly waits for. A lost node that keeps a
+   * role (a standby on a node that died with an unsynced replacement) may never answer; it is
+   * still sent its revision, but the volume does not show Provisioning for it, as
+   * {@link #nodesDraining()} leaves lost nodes aside.
+   */
+  public Set<String> nodesAwaited() {
+    Set<String> out = nodesBehind();
+    out.removeAll(healing.lostNodes());
+    return out;
+  }
+
+  /**
    * Nodes still asked to remove the volume's objects, lost ones aside (they may never answer; a
    * lost node that comes back is still sent {@code Remove}).
    */
@@ -760,7 +783,7 @@ public record VolumeRecord(
       case PLACED -> healing.failingOver() || !lostMembers().isEmpty() || !hasActiveController()
           ? VolumeState.DEGRADED
           : !activeRebuilds().isEmpty() ? VolumeState.REBUILDING
-          : nodesBehind().isEmpty() && nodesDraining().isEmpty() ? VolumeState.ONLINE
+          : nodesAwaited().isEmpty() && nodesDraining().isEmpty() ? VolumeState.ONLINE
           // a rebuild's last steps (the old member leaving the tables) are still the rebuild
           : healing.rebuilds().values().stream().anyMatch(r -> r.stage() == Rebuild.Stage.IN_SYNC
               || r.stage() == Rebuild.Stage.OLD_EXTENT_RELEASED) ? VolumeState.REBUILDING
@@ -823,7 +846,7 @@ public record VolumeRecord(
       return Optional.of("rebuilding " + String.join(", ", rebuilding.entrySet().stream()
           .map(r -> r.getKey() + " (" + r.getValue().reason() + ") " + r.getValue().syncPercent() + "%").toList()));
     }
-    Set<String> behind = nodesBehind();
+    Set<String> behind = nodesAwaited();
     if (behind.isEmpty() && !nodesDraining().isEmpty()) {
       return Optional.of("waiting for " + String.join(", ", nodesDraining()) + " to remove the volume's objects");
     }

@@ -2,6 +2,7 @@ package io.toma.volume;
 
 import static io.toma.testing.TestTopology.GIB;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,6 +62,33 @@ class VirtualDiskEntityTest {
         placed.placement().orElseThrow().replicas().get(0).nodeId(), 1));
     assertInstanceOf(VolumeRecord.NodeApplied.class, applied.event());
     assertEquals(kit.getState(), kit.restart().state());
+  }
+
+  static boolean ticking(EventSourcedBehaviorTestKit<VirtualDisk.Command, VolumeRecord.Event, VolumeRecord> kit) {
+    return kit.<VirtualDisk.TickState>runCommand(VirtualDisk.TickScheduled::new).reply().scheduled();
+  }
+
+  @Test
+  void anIdleOnlineVolumeSchedulesNoTickAndAPendingFailoverKeepsItsTimerRunning() {
+    var kit = volume("vol-idle");
+    kit.<VolumeReply>runCommand(r -> new VirtualDisk.Create(spec("vol-idle"), r));
+    VolumeRecord placed = kit.getState();
+    assertTrue(ticking(kit), "every node still owes its first acknowledgement: the resend tick runs");
+
+    placed.desiredRevisions().forEach((node, revision) -> kit.runCommand(new VirtualDisk.ReportApplied(node, revision)));
+    assertEquals(io.toma.topology.VolumeState.ONLINE, kit.getState().visibleState());
+    assertFalse(ticking(kit), "Online, nothing owed, no repair: no timer at all");
+    assertFalse(kit.restart().state().phase() != VolumeRecord.Phase.PLACED || ticking(kit),
+        "recovered idle: still no timer");
+
+    String active = placed.placement().orElseThrow().controllers().stream()
+        .filter(c -> c.role() == io.toma.topology.ControllerRole.ACTIVE).findFirst().orElseThrow().nodeId();
+    kit.runCommand(new VirtualDisk.ReportNodeLost(active, "downed"));
+    topology.testKit.createTestProbe().awaitAssert(java.time.Duration.ofSeconds(10), () -> {
+      assertTrue(kit.getState().healing().failingOver(), "the failover waits on a fence or the self-fence");
+      assertTrue(ticking(kit), "its timeouts are driven by the tick: the timer runs again");
+      return null;
+    });
   }
 
   @Test

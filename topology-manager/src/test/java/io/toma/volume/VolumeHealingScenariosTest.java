@@ -226,6 +226,117 @@ class VolumeHealingScenariosTest {
     assertEquals(w.record, w.replayed(), "the journal replays to the same state");
   }
 
+  /**
+   * The lead's finding (placement spreading near-ties by volume id, {@code vol-replost}): the node
+   * that held both the standby and the unsynced replacement was lost, and the volume showed
+   * Provisioning, waiting for that dead node's acknowledgement, even once the next replacement was
+   * in sync.
+   */
+  @Test
+  void losing_the_node_with_the_standby_and_an_unsynced_replacement_does_not_leave_the_volume_provisioning() {
+    DeciderWorld w = firstOnline("vol-replost", 1, 2, v -> {
+      DeciderWorld probe = onlineVolume(v.volumeId, 1, 2);
+      String probeActive = probe.active();
+      ReplicaPlacement lost = probe.record.placement().orElseThrow().replicas().stream()
+          .filter(m -> !m.nodeId().equals(probeActive)).findFirst().orElseThrow();
+      probe.feed(new VolumeInput.MemberLost(lost.diskId(), "I/O errors"));
+      return probe.record.placement().orElseThrow().replicas().stream()
+          .filter(m -> m.replica() == lost.replica()).anyMatch(m -> m.nodeId().equals(standby(probe.record)));
+    });
+    String active = w.active();
+    ReplicaPlacement far = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> !m.nodeId().equals(active)).findFirst().orElseThrow();
+    w.feed(new VolumeInput.MemberLost(far.diskId(), "I/O errors"));
+    ReplicaPlacement first = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> m.replica() == far.replica()).findFirst().orElseThrow();
+    assertEquals(standby(w.record), first.nodeId(), "the fixture's replacement shares the standby's node");
+
+    w.deadNodes.add(first.nodeId());
+    w.feed(new VolumeInput.NodeLost(first.nodeId(), "out of sight"));
+    ReplicaPlacement second = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> m.replica() == far.replica()).findFirst().orElseThrow();
+    assertNotEquals(first.nodeId(), second.nodeId(), "a new replacement elsewhere: " + w.record.reason());
+    assertEquals(active, w.active(), "losing the standby moves no writer");
+
+    reportInSync(w);
+    assertTrue(w.record.nodesBehind().contains(first.nodeId()), "the dead node is still owed its revision");
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
+
+    w.deadNodes.remove(first.nodeId());
+    w.feed(new VolumeInput.Tick());
+    assertFalse(w.record.nodesBehind().contains(first.nodeId()), "the returned node applied what it was owed");
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
+    assertEquals(w.record, w.replayed(), "the journal replays to the same state");
+  }
+
+  /**
+   * Issue 7: a self-fenced agent lifts its fence only on a revision newer than the one it fenced
+   * at; the decider used to resend the same one, and a controller that fenced itself and came back
+   * stayed fenced for good.
+   */
+  @Test
+  void a_controller_seen_again_after_a_fence_gets_a_newer_revision_of_the_same_desired_state() {
+    DeciderWorld w = onlineVolume("vol-seen", 1, 2);
+    String active = w.active();
+    long held = w.record.desiredRevisions().get(active);
+    var before = w.record.desiredStates().get(active);
+
+    w.feed(new VolumeInput.NodeSeenAgain(active));
+
+    assertTrue(w.record.desiredRevisions().get(active) > held, "a newer revision lifts its fence");
+    assertEquals(before, w.record.desiredStates().get(active), "the same role: nothing moved");
+    assertEquals(active, w.active());
+    assertTrue(w.log.stream().anyMatch(l -> l.startsWith("applied " + active + " rev "
+        + w.record.desiredRevisions().get(active) + " epoch 1 optimized")), "sent to it: " + w.log);
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
+    assertEquals(w.record, w.replayed(), "the journal replays to the same state");
+  }
+
+  @Test
+  void a_controller_seen_again_while_its_volume_fails_over_gets_nothing_that_would_unfence_it() {
+    DeciderWorld w = firstOnline("vol-seen-fo", 1, 2, v -> holdsMember(v, v.active()));
+    String active = w.active();
+    w.deadNodes.add(active);
+    w.feed(new VolumeInput.NodeLost(active, "downed")); // converged: the failover waits for its self-fence
+    assertTrue(w.record.healing().deferred().isPresent(), "the fixture's active holds a member");
+    long revision = w.record.revision();
+
+    w.deadNodes.remove(active);
+    w.feed(new VolumeInput.NodeSeenAgain(active));
+
+    assertEquals(revision, w.record.revision(), "no new revision while its failover is pending");
+  }
+
+  /** Issue 7 (journal growth): an unplaceable rebuild wrote a refused-replacement pair every tick, forever. */
+  @Test
+  void a_rebuild_that_cannot_be_placed_persists_its_refusal_once_and_is_placed_when_a_rack_comes() {
+    DeciderWorld w = new DeciderWorld("vol-noroom").withRacks(2, 1); // no third rack for a replacement
+    w.feed(new VolumeInput.Create(new VolumeSpec("vol-noroom", 8 * GIB, Layout.of(1, 2, 0, FailureDomainLevel.RACK))));
+    w.feed(new VolumeInput.Attach(VolumeHealingDecisionTest.HOST));
+    String active = w.active();
+    ReplicaPlacement far = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> !m.nodeId().equals(active)).findFirst().orElseThrow();
+    w.feed(new VolumeInput.MemberLost(far.diskId(), "I/O errors"));
+    assertTrue(w.record.healing().rebuilds().get(far.tag()).lastRefusal().isPresent(), "refused: no other rack");
+    int journaled = w.journal.size();
+
+    for (int i = 0; i < 30; i++) {
+      w.advance(Duration.ofSeconds(2));
+    }
+    assertEquals(journaled, w.journal.size(), "the same refusal is not persisted again: " + w.journal.subList(
+        journaled, w.journal.size()));
+
+    DeciderWorld spare = new DeciderWorld("spare").withRacks(3, 1);
+    spare.nodes.stream().filter(n -> n.nodeId().startsWith("r3")).forEach(w.nodes::add);
+    spare.disks.stream().filter(d -> d.nodeId().startsWith("r3")).forEach(w.disks::add);
+    w.advance(Duration.ofSeconds(2));
+    assertTrue(w.record.placement().orElseThrow().replicas().stream().anyMatch(m -> m.nodeId().equals("r3n1")),
+        "retried in memory all along: placed as soon as a rack has room: " + w.record.reason());
+    reportInSync(w);
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
+    assertEquals(w.record, w.replayed(), "the journal replays to the same state");
+  }
+
   /** Default-shape seed 66 (link cut): a replacement was granted on a disk lost while the grant was on its way. */
   @Test
   void a_replacement_granted_on_a_disk_lost_meanwhile_is_given_back_and_placed_again() {
