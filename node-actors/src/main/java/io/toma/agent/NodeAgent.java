@@ -25,6 +25,7 @@ import io.toma.kernel.plan.ShellPlan;
 import io.toma.kernel.reconcile.AppliedRecord;
 import io.toma.kernel.reconcile.DesiredUnion;
 import io.toma.kernel.reconcile.Reconciler;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -499,13 +500,22 @@ public final class NodeAgent extends AbstractBehavior<Object> {
     Optional<String> error = Optional.empty();
     try {
       List<KernelOp> ops = Reconciler.diff(held, kernel.read(), diskPaths, rec);
+      boolean wiped = false;
       for (KernelOp op : ops) {
         kernel.apply(op);
         rec = rec.after(op);
         done.add(op);
+        if (op instanceof KernelOp.ZeroSectors) {
+          wiped = true;
+        } else if (wiped && op instanceof KernelOp.DmCreate) {
+          // The wiped device is recorded as made before anything can export it and write to it:
+          // after a crash from here on, re-creating it must not wipe it again.
+          store.saveRecord(rec);
+          wiped = false;
+        }
       }
       rec = rec.withEpochsOf(held);
-    } catch (KernelException | RuntimeException e) {
+    } catch (KernelException | IOException | RuntimeException e) {
       error = Optional.of(e.getMessage() == null ? e.toString() : e.getMessage());
     }
     try {

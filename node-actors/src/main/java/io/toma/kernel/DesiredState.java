@@ -51,10 +51,28 @@ public record DesiredState(
   public record DmTableLine(long start, long length, String target, String args)
       implements CborSerializable {}
 
-  /** A device-mapper device; lower devices it references (by @dm:) must be created first. */
-  public record DmDevice(String name, List<DmTableLine> table) implements CborSerializable {
+  /**
+   * A device-mapper device; lower devices it references (by @dm:) must be created first.
+   *
+   * @param wipeSectorsWhenNew how many sectors at the start of this device the agent zeroes when
+   *     it creates the device for the first time (never when it re-creates one it made before, as
+   *     after a reboot). A slice of a brand-new raid member says 8192 here: an extent granted
+   *     again still holds the old array's dm-raid superblock, which a new array must not find
+   *     (dm-raid refuses it, or worse, assembles from it). Only a single linear table is wiped,
+   *     and on its lower device before the creation, so a crash can only repeat the wipe.
+   */
+  public record DmDevice(String name, List<DmTableLine> table, long wipeSectorsWhenNew)
+      implements CborSerializable {
     public DmDevice {
       table = List.copyOf(table);
+      if (wipeSectorsWhenNew < 0) {
+        throw new IllegalArgumentException("wipeSectorsWhenNew < 0: " + wipeSectorsWhenNew);
+      }
+    }
+
+    /** A device whose content is kept as it is when created. */
+    public DmDevice(String name, List<DmTableLine> table) {
+      this(name, table, 0);
     }
   }
 

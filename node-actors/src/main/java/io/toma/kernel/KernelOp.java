@@ -31,6 +31,13 @@ public sealed interface KernelOp {
 
   record DmRemove(String name) implements KernelOp {}
 
+  /**
+   * Writes zeros over {@code sectors} 512-byte sectors of a block device from {@code startSector}
+   * (device: a symbolic reference or a /dev path). Used only on the lower device of a brand-new
+   * member's slice, before the slice exists: see {@link DesiredState.DmDevice#wipeSectorsWhenNew}.
+   */
+  record ZeroSectors(String device, long startSector, long sectors) implements KernelOp {}
+
   // ---- nvmet target (configfs) ----
   record HostCreate(String hostNqn) implements KernelOp {}
 

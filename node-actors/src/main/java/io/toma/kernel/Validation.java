@@ -240,6 +240,11 @@ public final class Validation {
       dmName(o.name());
     } else if (op instanceof KernelOp.DmRemove o) {
       dmName(o.name());
+    } else if (op instanceof KernelOp.ZeroSectors o) {
+      devicePath(o.device());
+      if (o.startSector() < 0 || o.sectors() <= 0) {
+        throw refused("sector range", o.startSector() + "+" + o.sectors(), "start < 0 or no sectors");
+      }
     } else if (op instanceof KernelOp.HostCreate o) {
       nqn(o.hostNqn());
     } else if (op instanceof KernelOp.HostRemove o) {

@@ -80,8 +80,11 @@ public final class DesiredStateBuilder {
     String slice = VolumeNames.sliceDm(volume, member.tag());
     // The slice follows the member's extent, which an online grow lengthens before the stack.
     long sectors = member.lengthBytes() / VolumeGeometry.SECTOR;
+    // Its metadata area is zeroed when the disk node first makes it: the extent may have been
+    // another array's member, whose dm-raid superblock the new array must not find.
     node.dm.add(new DmDevice(slice, List.of(
-        new DmTableLine(0, sectors, "linear", "@disk:" + member.diskId() + " " + member.offsetBytes() / VolumeGeometry.SECTOR))));
+        new DmTableLine(0, sectors, "linear", "@disk:" + member.diskId() + " " + member.offsetBytes() / VolumeGeometry.SECTOR)),
+        VolumeGeometry.META_SECTORS));
     String nqn = VolumeNames.memberNqn(volume, member.tag());
     node.subsystems.add(new NvmetSubsystem(
         nqn,

@@ -237,6 +237,8 @@ public final class LinuxKernel implements Kernel {
       run(List.of("dmsetup", "resume", o.name()));
     } else if (op instanceof KernelOp.DmRemove o) {
       run(List.of("dmsetup", "remove", o.name()));
+    } else if (op instanceof KernelOp.ZeroSectors o) {
+      run(ShellPlan.zeroArgv(resolve(o.device()), o));
     } else if (op instanceof KernelOp.HostCreate o) {
       io.mkdir(host(o.hostNqn()));
     } else if (op instanceof KernelOp.HostRemove o) {

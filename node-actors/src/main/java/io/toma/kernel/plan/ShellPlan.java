@@ -91,6 +91,9 @@ public final class ShellPlan {
       l.add("dmsetup resume " + q(o.name()));
     } else if (op instanceof KernelOp.DmRemove o) {
       l.add("dmsetup remove " + q(o.name()));
+    } else if (op instanceof KernelOp.ZeroSectors o) {
+      String dev = device(o.device(), l);
+      l.add(String.join(" ", zeroArgv(dev, o))); // dev is already a quoted shell word
     } else if (op instanceof KernelOp.HostCreate o) {
       l.add("mkdir " + host(o.hostNqn()));
     } else if (op instanceof KernelOp.HostRemove o) {
@@ -245,6 +248,15 @@ public final class ShellPlan {
       return "\"${" + nsVar(uuid) + "}\"";
     }
     return q(resolveStatic(ref));
+  }
+
+  /**
+   * dd writing zeros over a sector range: direct I/O, so nothing stays in the page cache, and
+   * fsync before it returns; the same argv for the Linux backend and the plan.
+   */
+  public static List<String> zeroArgv(String device, KernelOp.ZeroSectors zero) {
+    return List.of("dd", "if=/dev/zero", "of=" + device, "bs=512", "seek=" + zero.startSector(),
+        "count=" + zero.sectors(), "oflag=direct", "conv=notrunc,fsync", "status=none");
   }
 
   private String resolveStatic(String ref) throws KernelException {

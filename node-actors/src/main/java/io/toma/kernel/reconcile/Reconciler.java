@@ -180,9 +180,11 @@ public final class Reconciler {
     Set<String> reloaded = new TreeSet<>();
     Map<String, Long> grownFrom = new TreeMap<>();
     List<KernelOp> dmCreations = new ArrayList<>();
+    Map<String, KernelOp> wipes = new TreeMap<>(); // by the name of the device created after it
     for (DmDevice dev : bottomUp) {
       DmDeviceState live = actual.dmDevices().get(dev.name());
       if (live == null) {
+        wipeIfNew(dev, record).ifPresent(w -> wipes.put(dev.name(), w));
         dmCreations.add(new KernelOp.DmCreate(dev.name(), dev.table()));
         continue;
       }
@@ -321,7 +323,7 @@ public final class Reconciler {
       }
     }
     // C2 local dm devices, bottom-up (slices of local disks)
-    dmCreations.stream().filter(op -> !overFabric.contains(dmName(op))).forEach(creations::add);
+    dmCreations.stream().filter(op -> !overFabric.contains(dmName(op))).forEach(op -> addAfterWipe(op, wipes, creations));
     // C3 ports
     for (Integer id : portsToCreate) {
       MergedPort p = want.ports().get(id);
@@ -348,7 +350,7 @@ public final class Reconciler {
       }
     }
     // C8 dm devices over the fabric, bottom-up (member slices, raid1 legs, raid0)
-    dmCreations.stream().filter(op -> overFabric.contains(dmName(op))).forEach(creations::add);
+    dmCreations.stream().filter(op -> overFabric.contains(dmName(op))).forEach(op -> addAfterWipe(op, wipes, creations));
     // D1 what the reloads above released: dm devices top-down, then the connections under them
     creations.addAll(removeTopDown(dmDeferred, actual, record));
     creations.addAll(deferredDisconnects);
@@ -381,6 +383,14 @@ public final class Reconciler {
       }
     }
     return out;
+  }
+
+  /** A creation, right after the wipe of its lower device if it asked for one. */
+  private static void addAfterWipe(KernelOp op, Map<String, KernelOp> wipes, List<KernelOp> out) {
+    if (op instanceof KernelOp.DmCreate c && wipes.containsKey(c.name())) {
+      out.add(wipes.get(c.name()));
+    }
+    out.add(op);
   }
 
   private static String dmName(KernelOp op) {
@@ -495,6 +505,24 @@ public final class Reconciler {
    * are compared after resolving symbolic references; a {@code major:minor} printed by the kernel
    * matches any device, because the kernel prints nothing better.
    */
+  /**
+   * The wipe a brand-new device asks for: its first sectors zeroed on its lower device, before it
+   * is created. A device the record says Toma created before (its kernel object lost to a reboot)
+   * holds live data and is never wiped; nor is any table but a single linear line.
+   */
+  static Optional<KernelOp> wipeIfNew(DmDevice dev, AppliedRecord record) {
+    if (dev.wipeSectorsWhenNew() == 0 || record.tables().containsKey(dev.name()) || dev.table().size() != 1) {
+      return Optional.empty();
+    }
+    DmTableLine line = dev.table().get(0);
+    List<String> args = Validation.tokens(line.args());
+    if (!line.target().equals("linear") || args.size() != 2) {
+      return Optional.empty();
+    }
+    long offset = Long.parseLong(args.get(1));
+    return Optional.of(new KernelOp.ZeroSectors(args.get(0), offset, Math.min(dev.wipeSectorsWhenNew(), line.length())));
+  }
+
   static boolean sameTable(DmDevice want, DmDeviceState live, AppliedRecord record, Resolver resolver) {
     if (!sameShape(want.table(), live.table())) {
       return false;

@@ -61,6 +61,8 @@ final class KernelTwin {
       dm("resume", resume.name()).resume(clock.nowNanos());
     } else if (op instanceof KernelOp.DmRemove remove) {
       removeDm(remove.name());
+    } else if (op instanceof KernelOp.ZeroSectors zero) {
+      zero(zero);
     } else if (op instanceof KernelOp.HostCreate h) {
       nvmet.createHost(h.hostNqn());
     } else if (op instanceof KernelOp.HostRemove h) {
@@ -170,6 +172,25 @@ final class KernelTwin {
           .map(NvmeHostSide.Head::path).orElse(reference);
     }
     return reference;
+  }
+
+  /** dd if=/dev/zero: zeros over the range, in bounded chunks (zero pages cost no memory). */
+  private void zero(KernelOp.ZeroSectors zero) throws KernelException {
+    SimBlockDevice device;
+    try {
+      device = resolve(zero.device()).device();
+    } catch (DeviceResolver.LookupFailed e) {
+      throw new KernelException("dd: failed to open '" + zero.device() + "': No such file or directory");
+    }
+    long from = zero.startSector() * 512;
+    long end = from + zero.sectors() * 512;
+    byte[] chunk = new byte[(int) Math.min(1 << 20, end - from)];
+    for (long offset = from; offset < end; offset += chunk.length) {
+      byte[] data = offset + chunk.length <= end ? chunk : new byte[(int) (end - offset)];
+      if (device.write(offset, data) instanceof IoResult.Error error) {
+        throw new KernelException("dd: error writing '" + zero.device() + "': " + error.reason());
+      }
+    }
   }
 
   /** Resolves a path, a major:minor or a symbolic reference (@disk:, @dm:, @ns:). */

@@ -3,6 +3,7 @@ package io.toma.kernel.linux;
 import static io.toma.kernel.fake.Fixtures.*;
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.toma.kernel.DesiredState;
 import io.toma.kernel.DesiredState.AnaState;
 import io.toma.kernel.DesiredState.ConnectTimeouts;
 import io.toma.kernel.DesiredState.FabricConnection;
@@ -55,6 +56,31 @@ class LinuxKernelTest {
     assertTrue(io.calls.contains("symlink /cfs/nvmet/subsystems/" + nqn + " /cfs/nvmet/ports/1/subsystems/" + nqn));
     assertTrue(io.calls.indexOf("write /cfs/nvmet/subsystems/" + nqn + "/namespaces/1/ana_grpid 1")
         < io.calls.indexOf("write /cfs/nvmet/subsystems/" + nqn + "/namespaces/1/enable 1"));
+  }
+
+  @Test
+  void a_brand_new_slice_has_its_metadata_area_zeroed_with_dd_on_the_disk_before_dmsetup_creates_it() throws Exception {
+    DesiredState plain = diskNode("vol1", 262144);
+    DesiredState fresh = new DesiredState("vol1", plain.epoch(), plain.dmDevices().stream()
+        .map(d -> new DesiredState.DmDevice(d.name(), d.table(), 8192)).toList(),
+        plain.subsystems(), plain.ports(), plain.connections());
+    for (KernelOp op : Reconciler.diff(Map.of("vol1", fresh), KernelState.empty(), DISKS)) {
+      kernel.apply(op);
+    }
+    String dd = "exec dd if=/dev/zero of=/dev/nullb0 bs=512 seek=0 count=8192 oflag=direct conv=notrunc,fsync status=none";
+    assertTrue(io.calls.contains(dd), io.calls.toString());
+    assertTrue(io.calls.indexOf(dd) < io.calls.indexOf("exec dmsetup create toma-vol1-m0 --table 0 262144 linear /dev/nullb0 0"));
+  }
+
+  @Test
+  void a_failed_wipe_stops_the_apply_before_the_slice_exists() {
+    io.processes = argv -> argv.get(0).equals("dd")
+        ? new HostIo.ExecResult(1, "", "dd: error writing '/dev/nullb0': Input/output error")
+        : new HostIo.ExecResult(0, "", "");
+    KernelException e = assertThrows(KernelException.class,
+        () -> kernel.apply(new KernelOp.ZeroSectors("@disk:d0", 0, 8192)));
+    assertTrue(e.getMessage().contains("Input/output error"), e.getMessage());
+    assertFalse(io.calls.stream().anyMatch(c -> c.startsWith("exec dmsetup")));
   }
 
   @Test

@@ -104,6 +104,14 @@ class ShellPlanTest {
   }
 
   @Test
+  void a_wipe_of_a_new_slice_is_a_direct_dd_of_zeros_over_the_disk_range() throws Exception {
+    String plan = new ShellPlan(DISKS).render("n1", List.of(new KernelOp.ZeroSectors("@disk:d1", 2048, 8192)));
+    assertShellParses(plan);
+    assertTrue(plan.contains("dd if=/dev/zero of='/dev/nullb1' bs=512 seek=2048 count=8192 oflag=direct "
+        + "conv=notrunc,fsync status=none"), plan);
+  }
+
+  @Test
   void a_multi_line_table_is_piped_to_dmsetup() throws Exception {
     var table = List.of(new io.toma.kernel.DesiredState.DmTableLine(0, 100, "linear", "@disk:d0 0"),
         new io.toma.kernel.DesiredState.DmTableLine(100, 100, "linear", "@disk:d1 0"));

@@ -1,0 +1,394 @@
+package io.toma.healing;
+
+import static io.toma.testing.TestTopology.ok;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.toma.agent.NodeAgent;
+import io.toma.healing.Refs.DiskRef;
+import io.toma.healing.RebuildPermits.Key;
+import io.toma.healing.RebuildPermits.Lease;
+import io.toma.kernel.KernelState;
+import io.toma.kernel.sim.IoResult;
+import io.toma.kernel.sim.SimCluster;
+import io.toma.kernel.sim.SimHost;
+import io.toma.kernel.sim.SimNode;
+import io.toma.testing.TestTopology;
+import io.toma.topology.FailureDomainLevel;
+import io.toma.topology.Layout;
+import io.toma.topology.TomaEvent;
+import io.toma.topology.TomaEvents;
+import io.toma.topology.VolumeSpec;
+import io.toma.topology.VolumeView;
+import io.toma.volume.VolumeNames;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A whole rack lost, end to end: six converged nodes (each a disk node and a controller node) in
+ * three racks, real NodeAgents over a {@link SimCluster}, the topology manager in one actor system,
+ * simulated hosts writing and verifying through every volume. Both nodes of rack1 crash at once.
+ *
+ * <p>Converged, not disaggregated: with three disk nodes a rack loss would leave two, too few for a
+ * three-replica leg on distinct nodes; with six converged nodes four survive, so every layout
+ * still has room, and the lost rack takes controllers with it, so failovers and rebuilds run
+ * together as they would in a real rack loss.
+ *
+ * <p>The cluster-wide rebuild cap is set to 1 per disk. A sampler reads the {@link
+ * RebuildCoordinator}'s table every 50 ms for the whole repair and checks, at every sample, that
+ * no disk carries more than one rebuild and that no rebuild with a spare copy left was admitted
+ * onto a disk a rebuild with no spare copy was waiting for.
+ */
+class RackLossOnSimulatedKernelTest {
+
+  static final long MIB = 1L << 20;
+  static final String LOST_RACK = "rack1";
+  static final HealingSettings HEALING = new HealingSettings(Duration.ofSeconds(1), Duration.ofMillis(500),
+      HealingSettings.defaults().fenceConfirmTimeout(), HealingSettings.defaults().selfFenceTimeout(),
+      HealingSettings.defaults().hostIoTimeout(), 1, 4, Duration.ofMillis(500));
+  static final TestTopology topology = new TestTopology("RackLossOnSimulatedKernelTest",
+      TestTopology.fastSettings(), HEALING);
+  static final SimCluster cluster = SimCluster.create();
+  static final Map<String, SimNode> nodes = new TreeMap<>();
+  static final ConcurrentLinkedQueue<TomaEvent> events = new ConcurrentLinkedQueue<>();
+  static final ScheduledExecutorService CLOCK = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "sim-clock");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /** The simulated time as a java.time.Clock for the agents' watchers (holds the clock itself). */
+  static final class SimTime extends Clock {
+    private final io.toma.kernel.sim.SimClock clock;
+
+    SimTime(io.toma.kernel.sim.SimClock clock) {
+      this.clock = clock;
+    }
+
+    @Override
+    public ZoneId getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochMilli(1_800_000_000_000L + clock.nowNanos() / 1_000_000);
+    }
+  }
+
+  static {
+    try {
+      Path data = Files.createTempDirectory("toma-rack-agents");
+      for (int r = 1; r <= 3; r++) {
+        for (String n : List.of("a", "b")) {
+          String id = "r" + r + n;
+          SimNode node = cluster.addNode(id, "10.2." + r + "." + (n.equals("a") ? 1 : 2));
+          node.addDisk(id + "-d0", "/dev/nullb0", 4L << 30);
+          nodes.put(id, node);
+          NodeAgent.Settings settings = NodeAgent.Settings.of(id, Set.of("disk", "controller"), "z1", "rack" + r,
+                  node.fabricAddress(), "nqn.2026-11.io.toma:host:" + id,
+                  List.of(new NodeAgent.DiskSpec(id + "-d0", "/dev/nullb0")), data.resolve(id))
+              .withIntervals(Duration.ofMillis(500), Duration.ofMillis(100), Duration.ofSeconds(3))
+              .withClock(new SimTime(cluster.clock()));
+          topology.testKit.spawn(NodeAgent.create(settings, node.kernel()), "agent-" + id);
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+    topology.awaitRegistered(6, 6);
+    ActorRef<TomaEvent> sink = topology.testKit.spawn(Behaviors.receive(TomaEvent.class)
+        .onMessage(TomaEvent.class, e -> {
+          events.add(e);
+          return Behaviors.same();
+        }).build(), "event-sink");
+    var topic = TomaEvents.topic(topology.testKit.system());
+    topic.tell(Topic.subscribe(sink));
+    TestProbe<Topic.TopicStats> stats = topology.testKit.createTestProbe(Topic.TopicStats.class);
+    stats.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(50), () -> {
+      topic.tell(Topic.getTopicStats(stats.getRef()));
+      assertTrue(stats.receiveMessage().localSubscriberCount() >= 1);
+      return null;
+    });
+    CLOCK.scheduleAtFixedRate(() -> cluster.advance(Duration.ofMillis(50)), 50, 50, TimeUnit.MILLISECONDS);
+  }
+
+  @AfterAll
+  static void shutdown() {
+    CLOCK.shutdownNow();
+    topology.close();
+  }
+
+  // ---- helpers ----
+
+  static byte[] block(String volume, int i) {
+    byte[] b = new byte[4096];
+    java.util.Arrays.fill(b, (byte) (i * 11 + volume.hashCode()));
+    return b;
+  }
+
+  /** One volume as its host sees it; {@code written} counts acknowledged writes. */
+  static final class Writer {
+    final String id;
+    final SimHost host;
+    final String nqn;
+    int written;
+
+    Writer(String id, SimHost host, String nqn) {
+      this.id = id;
+      this.host = host;
+      this.nqn = nqn;
+    }
+
+    void write(int count) {
+      for (int n = 0; n < count; n++) {
+        int i = written % 2048; // 8 MiB of distinct blocks, then the same blocks again
+        IoResult r = host.write(nqn, (long) i * 4096, block(id, i));
+        for (int tries = 0; r instanceof IoResult.Retry && tries < 400; tries++) {
+          cluster.advance(Duration.ofMillis(50));
+          r = host.write(nqn, (long) i * 4096, block(id, i));
+        }
+        assertInstanceOf(IoResult.Ok.class, r, id + " write " + i + ": " + r);
+        written++;
+      }
+    }
+
+    void verify() {
+      for (int i = 0; i < Math.min(written, 2048); i++) {
+        IoResult r = host.read(nqn, (long) i * 4096, 4096);
+        for (int tries = 0; r instanceof IoResult.Retry && tries < 400; tries++) {
+          cluster.advance(Duration.ofMillis(50));
+          r = host.read(nqn, (long) i * 4096, 4096);
+        }
+        IoResult.Ok ok = assertInstanceOf(IoResult.Ok.class, r, id + " read " + i + ": " + r);
+        assertArrayEquals(block(id, i), ok.data(), id + " block " + i + " reads back as written");
+      }
+    }
+  }
+
+  static VolumeView view(String id) {
+    return ok(topology.service.getVolume(id));
+  }
+
+  static Writer onlineVolume(String id, Layout layout) throws Exception {
+    String hostNqn = "nqn.2026-11.io.toma:host:h-" + id;
+    ok(topology.service.createVolume(new VolumeSpec(id, 16 * MIB, layout)));
+    ok(topology.service.attach(id, hostNqn));
+    TestProbe<Object> probe = topology.testKit.createTestProbe();
+    VolumeView v = probe.awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(100), () -> {
+      VolumeView now = view(id);
+      assertEquals("Online", now.state(), id + " " + now.reason());
+      return now;
+    });
+    String nqn = VolumeNames.volumeNqn(id);
+    SimHost host = cluster.addHost("h-" + id, "10.9.2." + (id.hashCode() & 0x7f), hostNqn);
+    for (VolumeView.ControllerView c : v.controllers()) {
+      KernelState k = nodes.get(c.node()).kernel().read();
+      int port = k.ports().values().stream().filter(p -> p.subsystems().contains(nqn)).findFirst().orElseThrow()
+          .serviceId();
+      host.connect(nqn, nodes.get(c.node()).fabricAddress(), port);
+    }
+    return new Writer(id, host, nqn);
+  }
+
+  /** Fewest members left outside the lost rack in any leg, minus the one that keeps it readable. */
+  static int spareCopiesLeft(VolumeView v) {
+    return v.legs().stream()
+        .mapToInt(l -> (int) l.replicas().stream().filter(r -> !r.rack().equals(LOST_RACK)).count() - 1)
+        .min().orElseThrow();
+  }
+
+  static boolean touchesLostRack(VolumeView v) {
+    return v.legs().stream().anyMatch(l -> l.replicas().stream().anyMatch(r -> r.rack().equals(LOST_RACK)));
+  }
+
+  static boolean layoutSurvives(VolumeView v) {
+    return spareCopiesLeft(v) >= 0 && v.controllers().stream().anyMatch(c -> !c.node().startsWith("r1"));
+  }
+
+  static List<String> rebuildSteps(String volume) {
+    return events.stream().filter(e -> e.kind().equals(TomaEvent.REPAIR_STEP) && e.subject().equals(volume))
+        .map(TomaEvent::message).filter(m -> m.startsWith("rebuild of ")).toList();
+  }
+
+  /** What the coordinator held at one moment. */
+  record Sample(Map<Key, Lease> granted, Map<Key, Lease> waiting) {}
+
+  static boolean overlap(Lease a, Lease b) {
+    return a.repair().touches().stream().anyMatch(b.repair().touches()::contains);
+  }
+
+  // ---- the test ----
+
+  @Test
+  void a_lost_rack_heals_every_surviving_volume_one_rebuild_per_disk_least_redundancy_first_and_every_write_reads_back()
+      throws Exception {
+    List<Writer> writers = new ArrayList<>();
+    Map<String, Layout> layouts = new TreeMap<>();
+    layouts.put("rk-m2a", Layout.of(1, 2, 1, FailureDomainLevel.RACK));
+    layouts.put("rk-m2b", Layout.of(2, 2, 1, FailureDomainLevel.RACK));
+    layouts.put("rk-m3a", Layout.of(1, 3, 1, FailureDomainLevel.NODE));
+    layouts.put("rk-m3c", Layout.of(1, 3, 0, FailureDomainLevel.NODE));
+    for (Map.Entry<String, Layout> e : layouts.entrySet()) {
+      Writer w = onlineVolume(e.getKey(), e.getValue());
+      w.write(64);
+      writers.add(w);
+    }
+    Map<String, VolumeView> before = new TreeMap<>();
+    writers.forEach(w -> before.put(w.id, view(w.id)));
+    Map<String, Integer> spare = new TreeMap<>();
+    Set<String> surviving = new TreeSet<>();
+    for (VolumeView v : before.values()) {
+      if (touchesLostRack(v)) {
+        spare.put(v.id(), spareCopiesLeft(v));
+        if (layoutSurvives(v)) {
+          surviving.add(v.id());
+        }
+      }
+    }
+    System.out.println("RACK-LOSS placement " + before.values().stream().map(v -> v.id() + " legs "
+        + v.legs().stream().map(l -> l.replicas().stream().map(VolumeView.ReplicaView::node).toList()).toList()
+        + " controllers " + v.controllers().stream().map(c -> c.role() + "@" + c.node()).toList()).toList());
+    assertTrue(spare.containsValue(0) && spare.containsValue(1),
+        "the placement gives the lost rack both volumes with no spare copy left and with one: " + spare);
+
+    // the coordinator's table, sampled through the whole repair
+    ActorRef<RebuildCoordinator.Command> coordinator = RebuildCoordinator.init(topology.testKit.system(), HEALING,
+        Duration.ofSeconds(30), key -> {});
+    List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
+    ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+    sampler.scheduleWithFixedDelay(() -> {
+      try {
+        RebuildPermits p = AskPattern.<RebuildCoordinator.Command, RebuildPermits>ask(coordinator,
+            RebuildCoordinator.Get::new, Duration.ofSeconds(5), topology.testKit.scheduler())
+            .toCompletableFuture().get(5, TimeUnit.SECONDS);
+        samples.add(new Sample(Map.copyOf(p.granted()), Map.copyOf(p.waiting())));
+      } catch (Exception e) {
+        // a missed sample only makes the check weaker; the next one follows in 50 ms
+      }
+    }, 0, 50, TimeUnit.MILLISECONDS);
+
+    long lostAt = System.nanoTime();
+    try {
+      // The rack is declared lost, every volume has noted it, then its nodes die. (The other order,
+      // raid1 noticing first, stalls: see docs/failures.md, Rack lost.)
+      for (String id : List.of("r1a", "r1b")) {
+        topology.service.faults().tell(new FaultRouter.Signal(new FaultDetector.Downed(id)));
+      }
+      TestProbe<Object> probe = topology.testKit.createTestProbe();
+      probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+        for (VolumeView v : before.values()) {
+          Set<String> used = new TreeSet<>();
+          v.legs().forEach(l -> l.replicas().forEach(r -> used.add(r.node())));
+          v.controllers().forEach(c -> used.add(c.node()));
+          for (String lost : List.of("r1a", "r1b")) {
+            assertTrue(!used.contains(lost) || events.stream().anyMatch(e -> e.kind().equals(TomaEvent.FAULT_DETECTED)
+                && e.subject().equals(v.id()) && e.message().startsWith("node " + lost + " lost")),
+                v.id() + " noted the loss of " + lost);
+          }
+        }
+        return null;
+      });
+      for (String id : List.of("r1a", "r1b")) {
+        cluster.crash(id);
+      }
+      probe.awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(200), () -> {
+        for (Writer w : writers) {
+          if (!touchesLostRack(before.get(w.id)) || surviving.contains(w.id)) {
+            w.write(4); // the host keeps writing through the whole repair
+          }
+        }
+        for (String id : surviving) {
+          VolumeView v = view(id);
+          assertTrue(v.state().equals("Online") && !touchesLostRack(v),
+              id + " Online with no member in " + LOST_RACK + "; now " + v.state() + " (" + v.reason() + ") "
+                  + v.legs() + " steps " + rebuildSteps(id));
+        }
+        return null;
+      });
+    } finally {
+      sampler.shutdownNow();
+      sampler.awaitTermination(10, TimeUnit.SECONDS);
+    }
+    System.out.printf("RACK-LOSS healed %d volumes in %.1f s (wall), %d samples of the coordinator%n",
+        surviving.size(), (System.nanoTime() - lostAt) / 1e9, samples.size());
+
+    // the cap: never more than one rebuild per disk
+    List<Sample> seen = List.copyOf(samples);
+    System.out.printf("RACK-LOSS most rebuilds admitted at once %d, samples with rebuilds waiting %d%n",
+        seen.stream().mapToInt(x -> x.granted().size()).max().orElse(0),
+        seen.stream().filter(x -> !x.waiting().isEmpty()).count());
+    assertTrue(seen.stream().anyMatch(s -> !s.granted().isEmpty()), "the sampler saw rebuilds admitted");
+    for (Sample s : seen) {
+      Map<DiskRef, Integer> perDisk = new TreeMap<>(java.util.Comparator.comparing(DiskRef::node)
+          .thenComparing(DiskRef::disk));
+      s.granted().values().forEach(l -> l.repair().touches().forEach(d -> perDisk.merge(d, 1, Integer::sum)));
+      assertTrue(perDisk.values().stream().allMatch(n -> n <= 1), "at most one rebuild per disk: " + perDisk);
+    }
+    // urgency: a rebuild with a spare copy is never admitted onto a disk that a rebuild with none waited for
+    for (int i = 1; i < seen.size(); i++) {
+      Sample prev = seen.get(i - 1);
+      Sample now = seen.get(i);
+      for (Map.Entry<Key, Lease> g : now.granted().entrySet()) {
+        if (prev.granted().containsKey(g.getKey()) || g.getValue().repair().spareCopies() == 0) {
+          continue;
+        }
+        for (Map.Entry<Key, Lease> w : prev.waiting().entrySet()) {
+          boolean moreUrgent = w.getValue().repair().spareCopies() < g.getValue().repair().spareCopies();
+          assertTrue(!(moreUrgent && now.waiting().containsKey(w.getKey()) && overlap(w.getValue(), g.getValue())),
+              g.getKey() + " (spare " + g.getValue().repair().spareCopies() + ") admitted onto a disk "
+                  + w.getKey() + " (spare " + w.getValue().repair().spareCopies() + ") waits for");
+        }
+      }
+    }
+    // an old member's extent is released only once its replacement is in sync
+    for (String id : surviving) {
+      List<String> steps = rebuildSteps(id);
+      for (String step : steps) {
+        if (step.contains(": OldExtentReleased")) {
+          String tag = step.substring("rebuild of ".length(), step.indexOf(':'));
+          assertTrue(steps.indexOf("rebuild of " + tag + ": InSync") >= 0
+                  && steps.indexOf("rebuild of " + tag + ": InSync") < steps.indexOf(step),
+              id + ": " + tag + " released before in sync: " + steps);
+        }
+      }
+      assertTrue(steps.stream().anyMatch(s -> s.endsWith(": InSync")), id + " has a replacement in sync: " + steps);
+    }
+    // every acknowledged write reads back
+    for (Writer w : writers) {
+      if (!touchesLostRack(before.get(w.id)) || surviving.contains(w.id)) {
+        w.verify();
+      }
+    }
+  }
+}
