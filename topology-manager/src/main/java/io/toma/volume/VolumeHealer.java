@@ -52,7 +52,11 @@ final class VolumeHealer {
       return;
     }
     VolumePlacement placement = state.placement().orElseThrow();
+    // A retired member (replaced, its old extent not released yet) counts: raid1 usually fails a
+    // dead node's member before the node's loss arrives, and until the node is known lost the
+    // active keeps connecting to that member (docs/failures.md, "Rack lost").
     boolean uses = placement.nodes().contains(nodeId)
+        || state.healing().retired().values().stream().anyMatch(r -> r.nodeId().equals(nodeId))
         || state.healing().failover().map(f -> !f.stage().finished()
             && (f.fencePending().contains(nodeId) || f.eligibleStandbys().contains(nodeId))).orElse(false);
     if (!uses) {

@@ -382,4 +382,28 @@ class VolumeHealingScenariosTest {
     assertTrue(w.journal.stream().anyMatch(e -> e instanceof VolumeRecord.LostNodeReturned r && r.nodeId().equals(active)));
     assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
   }
+
+  /** Rack loss test (crash first): raid1 failed the member before the node's loss arrived, so the loss was ignored. */
+  @Test
+  void a_node_lost_after_its_member_was_already_replaced_is_dropped_from_the_active_controllers_connections() {
+    DeciderWorld w = onlineVolume("vol-retired", 1, 2);
+    String active = w.active();
+    ReplicaPlacement far = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> !m.nodeId().equals(active)).findFirst().orElseThrow();
+    w.feed(new VolumeInput.MemberLost(far.diskId(), "raid1 marked it failed"));
+    assertTrue(w.record.healing().retired().containsKey(far.tag()), "the lost member is retired: " + w.record.healing());
+    assertTrue(connectsTo(w, active, far), "until its node is known lost the active keeps its connection");
+
+    w.deadNodes.add(far.nodeId());
+    w.feed(new VolumeInput.NodeLost(far.nodeId(), "downed"));
+    assertTrue(w.record.healing().lostNodes().contains(far.nodeId()), "the node's loss is noted");
+    assertFalse(connectsTo(w, active, far), "no connection to a member on a lost node");
+    assertEquals(w.record, w.replayed(), "the journal replays to the same state");
+  }
+
+  static boolean connectsTo(DeciderWorld w, String controller, ReplicaPlacement member) {
+    String nqn = VolumeNames.memberNqn(w.volumeId, member.tag());
+    return w.record.desiredStates().get(controller).connections().stream()
+        .anyMatch(c -> c.subsystemNqn().equals(nqn));
+  }
 }
