@@ -21,8 +21,10 @@ import java.util.TreeSet;
  * table on the active gets {@code rebuild <slot>} for the member's own devices (a reload the kernel
  * accepts for a device that already belongs to the set; recipes). Its resync to {@code A} ends the
  * suspicion ("member re-added"); the plain table then comes back (accepted with no new resync). A
- * re-add whose reload finds the path still down fails ({@code D} again): the plain table comes
- * back and another attempt follows after {@link #retryGap}. A member still failed when the window
+ * re-add whose reload finds the path still down fails ({@code D} again, or no resync a gap after
+ * the active applied it): the plain table comes back and another attempt follows after
+ * {@link #retryGap}. Attempts are paced by reports and by ticks (an agent reports a raid1 when its
+ * health changes, so a member that stays failed says nothing more). A member still failed when the window
  * has passed since it was first seen failed is declared lost, and rebuilt elsewhere as before.
  *
  * <p>Pure: the decider feeds raid reports and ticks with the time. The suspicion is persisted
@@ -158,9 +160,7 @@ public final class MemberSuspicion {
           s.emit(new SuspicionStep(new ReaddFailed(m.tag()))); // the path is still down: plain table again
           VolumeDecider.sendPending(s);
         } else if (now - suspect.lastAttemptMillis() >= retryGap(s.ctx)) {
-          s.emit(new SuspicionStep(new ReaddRequested(m.tag(), now)));
-          s.publish(TomaEvent.REPAIR_STEP, "re-adding member " + m.tag() + " (raid1 table reload on " + observer + ")");
-          VolumeDecider.sendPending(s);
+          requestReadd(s, m.tag(), observer);
         }
       }
     }
@@ -189,8 +189,22 @@ public final class MemberSuspicion {
           && s.ctx.nowMillis() - suspect.sinceMillis() >= s.ctx.healing().graceWindow().toMillis()) {
         declareLost(s, member.get(), suspect,
             p.replicas().stream().filter(m -> m.leg() == member.get().leg()).toList());
+      } else if (!suspect.resyncing() && s.ctx.nowMillis() - suspect.lastAttemptMillis() >= retryGap(s.ctx)) {
+        // an agent reports a raid1 when its health changes: a member that stays failed says nothing more
+        if (!suspect.readding()) {
+          requestReadd(s, e.getKey(), active);
+        } else if (!state.nodesBehind().contains(active)) {
+          s.emit(new SuspicionStep(new ReaddFailed(e.getKey()))); // applied a gap ago and not resyncing
+          VolumeDecider.sendPending(s);
+        }
       }
     }
+  }
+
+  private static void requestReadd(Steps s, String tag, String observer) {
+    s.emit(new SuspicionStep(new ReaddRequested(tag, s.ctx.nowMillis())));
+    s.publish(TomaEvent.REPAIR_STEP, "re-adding member " + tag + " (raid1 table reload on " + observer + ")");
+    VolumeDecider.sendPending(s);
   }
 
   private static void declareLost(Steps s, ReplicaPlacement m, Suspect suspect, List<ReplicaPlacement> leg) {

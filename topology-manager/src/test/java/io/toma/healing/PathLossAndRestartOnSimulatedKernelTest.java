@@ -67,7 +67,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  *
  * <p>Two grace windows stack, as in production: the agents' path watcher (here 3 s of simulated
  * time: the agents read the simulated clock, so a flap's length is exact) and the detector's
- * {@code grace-window} (here 1 s of wall time).
+ * {@code grace-window} (here 5 s of wall time: long enough for a member raid1 marked failed to be
+ * re-added and start its resync on a loaded 2-core machine, where reports come every half second).
  *
  * <p>The link-cut rebuild runs last: a volume created after it may be granted an extent its
  * rebuild released, and the simulated kernel (like dm-raid) refuses a raid over a metadata device
@@ -82,7 +83,7 @@ class PathLossAndRestartOnSimulatedKernelTest {
 
   static final long MIB = 1L << 20;
   static final Duration PATH_GRACE = Duration.ofSeconds(3);
-  static final HealingSettings HEALING = HealingSettings.defaults().withGraceWindow(Duration.ofSeconds(1))
+  static final HealingSettings HEALING = HealingSettings.defaults().withGraceWindow(Duration.ofSeconds(5))
       .withControllerFailoverConfirm(Duration.ofMillis(500));
   static final TestTopology topology = new TestTopology("PathLossAndRestartOnSimulatedKernelTest",
       TestTopology.fastSettings(), new HealingSettings(HEALING.graceWindow(), Duration.ofMillis(500),

@@ -74,12 +74,11 @@ class MemberSuspicionDecisionTest {
     assertFalse(legTable(w).contains("rebuild"), legTable(w));
 
     w.raid(active, 0, "DA", 100);
-    w.advance(Duration.ofSeconds(3));
-    w.raid(active, 0, "DA", 100); // the path is back: the re-add is asked now
+    w.advance(Duration.ofSeconds(3)); // a tick, a retry gap after it was seen failed: the re-add is asked
 
     assertTrue(legTable(w).contains("rebuild 0"), "the active reloads the leg with rebuild 0: " + legTable(w));
     assertTrue(legTable(w).contains(victim.tag()), "over the member's own devices: " + legTable(w));
-    w.raid(active, 0, "aA", 40);
+    w.raid(active, 0, "aA", 40); // the path is back: the member resyncs
     w.advance(Duration.ofSeconds(15)); // past the window while resyncing: not declared lost
     assertEquals(Map.of(), w.record.healing().rebuilds());
 
