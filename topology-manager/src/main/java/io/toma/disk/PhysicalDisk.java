@@ -201,7 +201,9 @@ public final class PhysicalDisk
         && state.zone().equals(cmd.zone())
         && state.rack().equals(cmd.rack())
         && state.allocator().sizeBytes() == cmd.sizeBytes()
-        && state.healthy() == cmd.healthy();
+        && state.healthy() == cmd.healthy()
+        // A lost disk whose node registers it healthy again (the node returned) is usable again.
+        && !(state.lost() && cmd.healthy());
     if (same) {
       observer.changed(state.facts(diskId));
       return Effect().none();
@@ -303,7 +305,7 @@ public final class PhysicalDisk
     return newEventHandlerBuilder()
         .forAnyState()
         .onEvent(DiskRegistered.class, (s, e) -> new State(
-            true, e.nodeId(), e.zone(), e.rack(), e.healthy(), s.lost(),
+            true, e.nodeId(), e.zone(), e.rack(), e.healthy(), s.lost() && !e.healthy(),
             new ExtentAllocator(e.sizeBytes(), s.allocator().extents())))
         .onEvent(ExtentGranted.class, (s, e) -> withAllocator(s, s.allocator().with(e.extent())))
         .onEvent(ExtentGrown.class, (s, e) -> withAllocator(s, s.allocator().replacing(e.extent())))
