@@ -41,7 +41,11 @@ public final class DesiredStateBuilder {
    * Leg members fail fast (kernel-recipes: fast_io_fail_tmo=0 made a dead member stall writes
    * ~0.6 s instead of ~5.7 s) with a short controller-loss timeout.
    */
-  public static final ConnectTimeouts LEG_TIMEOUTS = new ConnectTimeouts(5, 10, 1, Optional.of(0));
+  // ctrl-loss (30 s) outlasts the grace window (10 s) with room: a member cut off stays a connection
+  // the kernel keeps retrying, so the revision that re-adds it or gives it up (its devices stay
+  // until the replacement is in sync) needs no new connect over the cut link, which would fail the
+  // whole apply. I/O still fails fast (fast_io_fail 0).
+  public static final ConnectTimeouts LEG_TIMEOUTS = new ConnectTimeouts(5, 30, 1, Optional.of(0));
 
   private DesiredStateBuilder() {}
 

@@ -600,7 +600,9 @@ public final class VolumeDecider {
           || !state.healing().abandoned().isEmpty() || !state.returnedLostNodes().isEmpty()
           || state.placement().map(p -> p.controllers().stream()
               .noneMatch(c -> c.role() == io.toma.topology.ControllerRole.ACTIVE)).orElse(true)
-          || state.growingToBytes() > 0;
+          || state.growingToBytes() > 0
+          // a raid1-failed member under suspicion: its re-add attempts and its grace window run on ticks
+          || !state.suspects().isEmpty();
     };
   }
 

@@ -383,17 +383,18 @@ final class VolumeHealer {
   }
 
   /**
-   * A member the active's raid1 marked failed ('D': I/O errors, a link that stayed down) is lost:
-   * dm-raid does not take it back by itself. Only a report about the table the active holds now
-   * counts (it applied its desired revision), and only for members neither lost nor rebuilding, so
-   * a slot that now holds a replacement is not mistaken for the member it replaced.
+   * A member the active's raid1 marked failed ('D': I/O errors, a link down) is a suspect
+   * ({@link MemberSuspicion}): re-added while the grace window runs, lost only after it. Only a
+   * report about the table the active holds now says a member failed (it applied its desired
+   * revision), and only of members neither lost nor rebuilding, so a slot that now holds a
+   * replacement is not mistaken for the member it replaced.
    */
   private static void failedMembers(Steps s, VolumeInput.RaidStatus status) {
     VolumeRecord state = s.state;
-    if (state.nodesBehind().contains(status.nodeId()) || state.healing().lostNodes().contains(status.nodeId())
-        || state.healing().failingOver()) {
-      return; // a stale table, or a controller that was itself cut off: what it saw says nothing of the members
+    if (state.healing().lostNodes().contains(status.nodeId()) || state.healing().failingOver()) {
+      return; // a controller that was itself cut off: what it saw says nothing of the members
     }
+    boolean current = !state.nodesBehind().contains(status.nodeId());
     VolumePlacement p = state.placement().orElseThrow();
     int legs = state.spec().orElseThrow().layout().legs();
     for (int leg = 0; leg < legs; leg++) {
@@ -402,16 +403,8 @@ final class VolumeHealer {
       }
       final int l = leg;
       List<ReplicaPlacement> members = p.replicas().stream().filter(m -> m.leg() == l).toList();
-      boolean healthyPeer = members.stream().anyMatch(m -> status.health().charAt(m.replica()) == 'A'
-          && !state.lostDisks().containsKey(m.diskId()) && !state.healing().rebuildingTags().contains(m.tag()));
-      if (members.size() != status.health().length() || !healthyPeer) {
-        return; // never give up the last copies of a leg on a raid report alone
-      }
-      for (ReplicaPlacement m : members) {
-        if (m.replica() < status.health().length() && status.health().charAt(m.replica()) == 'D'
-            && !state.lostDisks().containsKey(m.diskId()) && !state.healing().rebuildingTags().contains(m.tag())) {
-          diskLost(s, m.diskId(), "raid1 on " + status.nodeId() + " marked " + m.tag() + " failed");
-        }
+      if (members.size() == status.health().length()) {
+        MemberSuspicion.onLegReport(s, status.nodeId(), members, status.health(), current);
       }
     }
   }
@@ -655,6 +648,7 @@ final class VolumeHealer {
     }
     ensureController(s);
     if (s.state.phase() == Phase.PLACED) {
+      MemberSuspicion.onTick(s);
       schedule(s);
     }
   }

@@ -56,7 +56,12 @@ public record VolumeRecord(
      * controller there was lost, replaced or moved), with the revision their removal carries:
      * each is sent {@code Remove} until it confirms, even after it was out of sight.
      */
-    Map<String, Long> draining)
+    Map<String, Long> draining,
+    /**
+     * Members the active's raid1 marked failed, by tag, not (yet) declared lost: each is re-added
+     * while its grace window runs and declared lost (rebuilt) only if still failed after it.
+     */
+    Map<String, MemberSuspicion.Suspect> suspects)
     implements CborSerializable {
 
   public enum Phase {
@@ -76,12 +81,13 @@ public record VolumeRecord(
     removedNodes = Canonical.set(removedNodes);
     releasesConfirmed = Canonical.set(releasesConfirmed);
     draining = Canonical.map(draining);
+    suspects = suspects == null ? Map.of() : Canonical.map(suspects); // journals written before the field
   }
 
   public static VolumeRecord absent() {
     return new VolumeRecord(Phase.ABSENT, Optional.empty(), "", 0, Optional.empty(), List.of(), 0,
         Map.of(), Map.of(), Set.of(), Set.of(), Map.of(), Set.of(), 0, Optional.empty(), Optional.empty(), Set.of(),
-        Healing.none(), Map.of());
+        Healing.none(), Map.of(), Map.of());
   }
 
   /**
@@ -195,7 +201,7 @@ public record VolumeRecord(
           GrowStarted, GrowCompleted, CandidatesChosen, MemberGranted, MemberRefused, ControllerGranted,
           ControllerRefused, GrowRequested, GrowAnswered, GrowRefused, ReleaseConfirmed, FailoverStep,
           RebuildStep, StandbyAdded, ReplacementPlaced, NodeLostNoted, NodeDrained, FailoverDeferred,
-          AbandonedReplacementReleased, LostNodeReturned, RevisionReissued {}
+          AbandonedReplacementReleased, LostNodeReturned, RevisionReissued, MemberSuspicion.SuspicionStep {}
 
   /**
    * The active controller {@code nodeId} was lost while it holds members of the volume on its own
@@ -334,6 +340,7 @@ public record VolumeRecord(
     Set<String> releasesConfirmed;
     Healing healing;
     Map<String, Long> draining;
+    Map<String, MemberSuspicion.Suspect> suspects;
 
     Edit(VolumeRecord r) {
       phase = r.phase;
@@ -355,17 +362,24 @@ public record VolumeRecord(
       releasesConfirmed = new TreeSet<>(r.releasesConfirmed);
       healing = r.healing;
       draining = new TreeMap<>(r.draining);
+      suspects = new TreeMap<>(r.suspects);
     }
 
     VolumeRecord build() {
       return new VolumeRecord(phase, spec, namespaceUuid, epoch, placement, attachments, revision, desiredRevisions,
           appliedRevisions, touchedDisks, touchedNodes, lostDisks, removedNodes, growingToBytes, placing, growRound,
-          releasesConfirmed, healing, draining);
+          releasesConfirmed, healing, draining, suspects);
     }
   }
 
   public VolumeRecord apply(Event event) {
     Edit e = new Edit(this);
+    if (event instanceof MemberSuspicion.SuspicionStep step) {
+      // a re-add starting or ending changes the leg's raid1 table on the active (rebuild <slot>)
+      Map<String, DesiredState> before = desiredStates();
+      MemberSuspicion.apply(e.suspects, step.event());
+      return step.event().changesTable() ? e.build().reconfigured(before) : e.build();
+    }
     if (event instanceof CreationStarted c) {
       VolumeRecord started = absent();
       e = new Edit(started);
@@ -726,7 +740,7 @@ public record VolumeRecord(
     Set<String> missing = new TreeSet<>();
     lostMembers().forEach(m -> missing.add(m.tag()));
     return new VolumeDesign(s.name(), epoch, VolumeGeometry.of(s), s.layout().replicas(), namespaceUuid,
-        placement.orElseThrow(), attachments, missing, healing.rebuildingTags(),
+        placement.orElseThrow(), attachments, missing, MemberSuspicion.withReadding(healing.rebuildingTags(), suspects, missing),
         List.copyOf(healing.retired().values()), healing.lostNodes());
   }
 
@@ -780,7 +794,7 @@ public record VolumeRecord(
     return switch (phase) {
       case ABSENT, PLACING -> VolumeState.PROVISIONING;
       case DELETING -> VolumeState.DELETING;
-      case PLACED -> healing.failingOver() || !lostMembers().isEmpty() || !hasActiveController()
+      case PLACED -> healing.failingOver() || !lostMembers().isEmpty() || !hasActiveController() || !suspects.isEmpty()
           ? VolumeState.DEGRADED
           : !activeRebuilds().isEmpty() ? VolumeState.REBUILDING
           : nodesAwaited().isEmpty() && nodesDraining().isEmpty() ? VolumeState.ONLINE
@@ -840,6 +854,9 @@ public record VolumeRecord(
     if (!lost.isEmpty()) {
       return Optional.of(lost.size() + " member(s) lost: " + String.join(", ",
           lost.stream().map(m -> m.tag() + " on " + m.diskId() + " (" + lostDisks.get(m.diskId()) + ")").toList()));
+    }
+    if (!suspects.isEmpty()) {
+      return Optional.of(MemberSuspicion.describe(suspects));
     }
     Map<String, Rebuild.State> rebuilding = activeRebuilds();
     if (!rebuilding.isEmpty()) {

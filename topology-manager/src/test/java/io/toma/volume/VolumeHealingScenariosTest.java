@@ -126,13 +126,16 @@ class VolumeHealingScenariosTest {
 
   /** Seed 19 (link cut): the active's raid1 marked a member failed for good and nothing replaced it. */
   @Test
-  void a_member_the_active_raid_marked_failed_is_rebuilt_elsewhere() {
+  void a_member_the_active_raid_marked_failed_for_longer_than_the_grace_window_is_rebuilt_elsewhere() {
     DeciderWorld w = onlineVolume("vol-link", 1, 2);
     String active = w.active();
     ReplicaPlacement far = w.record.placement().orElseThrow().replicas().stream()
         .filter(m -> !m.nodeId().equals(active)).findFirst().orElseThrow();
     String health = far.replica() == 0 ? "DA" : "AD";
 
+    w.raid(active, 0, health, 100);
+    assertTrue(w.record.lostDisks().isEmpty(), "a suspect within the grace window, not lost yet");
+    w.advance(w.healing.graceWindow().plusSeconds(1)); // it never came back
     w.raid(active, 0, health, 100);
     assertTrue(w.record.lostDisks().containsKey(far.diskId()), "the failed member is lost: " + w.record.reason());
     assertTrue(w.record.placement().orElseThrow().replicas().stream().noneMatch(m -> m.diskId().equals(far.diskId())),
