@@ -50,8 +50,8 @@ public final class ControllerPlacer {
           "activeControllers=1 and standbyControllers=" + standbys + " need " + needed
               + " controller nodes; " + eligible.size() + " qualif" + (eligible.size() == 1 ? "ies" : "y")
               + (eligible.isEmpty() ? "" : ": " + eligible.stream().map(NodeFacts::nodeId).sorted().collect(Collectors.joining(", ")))
-              + " (" + controllerNodes + " with the controller role, " + cordoned + " cordoned, " + lost
-              + " declared lost)");
+              + " (" + controllerNodes + " with the controller role, " + cordoned + " cordoned"
+              + (lost > 0 ? ", " + lost + " declared lost" : "") + ")");
     }
     NodeFacts active = eligible.get(0);
     List<NodeFacts> rest = new ArrayList<>(eligible.subList(1, eligible.size()));
