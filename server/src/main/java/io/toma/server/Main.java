@@ -69,7 +69,8 @@ public final class Main {
         .withFallback(config.get());
     try {
       TomaNode node =
-          TomaNode.start(new NodePlan(TomaSettings.load(serverConfig), serverConfig, List.of()), NodeServices.linux());
+          TomaNode.start(new NodePlan(TomaSettings.load(serverConfig), serverConfig, List.of()),
+              SimulatedMachine.configured(serverConfig) ? NodeServices.simulated() : NodeServices.linux());
       node.http()
           .ifPresent(
               b -> System.out.println("Toma node " + node.nodeId() + " serving http://" + hostPort(b)));

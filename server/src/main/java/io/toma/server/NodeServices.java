@@ -20,6 +20,14 @@ record NodeServices(
     return new NodeServices(LinuxDisks::hardware, Optional.empty(), Optional.empty());
   }
 
+  /**
+   * {@code toma server} with {@code toma.node.kernel = simulated}: a simulated machine whose
+   * NVMe-oF fabric crosses processes ({@link SimulatedMachine}); started when the node starts.
+   */
+  static NodeServices simulated() {
+    return new NodeServices(plan -> SimulatedMachine.start(plan).hardware(), Optional.empty(), Optional.empty());
+  }
+
   NodeServices withRegistry(Optional<PrometheusRegistry> r) {
     return new NodeServices(hardware, faults, r);
   }

@@ -36,11 +36,15 @@ final class TomaNode {
 
   /**
    * The configuration the node's ActorSystem runs with: cluster and journal over the base, and a
-   * {@code node:<id>} cluster role, so managers tell a node's membership from its id by gossip.
+   * {@code node:<id>} cluster role, so managers tell a node's membership from its id by gossip, and
+   * a {@code node-id:<id>} role, the name the fault router gives a lost member.
    */
   static Config pekkoConfig(NodePlan plan) {
     List<String> roles = new ArrayList<>(plan.settings().node().clusterRoles());
     roles.add(NodeIdentity.role(plan.nodeId()));
+    // The fault router (topology-manager, FaultRouter.Membership) names a lost member by its
+    // node-id:<id> role; without it a kill -9 is routed as host:port and reaches no volume.
+    roles.add("node-id:" + plan.nodeId());
     return ConfigFactory.parseMap(Map.of("pekko.cluster.roles", roles), "node identity of " + plan.nodeId())
         .withFallback(ClusterConfig.overrides(plan.settings()))
         .withFallback(JournalConfig.overrides(plan.settings()))

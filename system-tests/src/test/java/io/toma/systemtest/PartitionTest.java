@@ -75,8 +75,8 @@ class PartitionTest {
     TomaProcess minority = c.process("n3");
     // Once the real server serves volumes, one volume rides through the partition.
     Optional<Volume> volume =
-        volumes.volumesUnsupportedBecause(c.endpoint("n1")).isEmpty()
-            ? Optional.of(volumes.create(c.endpoint("n1"), "mp-partition", "64MiB", 2))
+        volumes.volumesUnsupportedBecause(c.endpoint("n1"), Duration.ofSeconds(60)).isEmpty()
+            ? Optional.of(onlineVolume(c))
             : Optional.empty();
 
     net.cut(3);
@@ -101,10 +101,10 @@ class PartitionTest {
                 "the volume active on the majority side",
                 SBR_TIMEOUT,
                 () -> {
-                  Volume seen = assertAtMostOneOptimized(c, "n1", v.id());
-                  return seen.activeController().filter(n -> !n.equals("n3")).isPresent()
-                      ? Poll.Seen.done(seen, seen.summary())
-                      : Poll.Seen.notYet(seen.summary());
+                  Optional<Volume> seen = assertAtMostOneOptimized(c, "n1", v.id());
+                  return seen.flatMap(Volume::activeController).filter(n -> !n.equals("n3")).isPresent()
+                      ? Poll.Seen.done(seen.get(), seen.get().summary())
+                      : Poll.Seen.notYet(seen.map(Volume::summary).orElse("503: shard moving"));
                 }));
 
     // The minority's Split Brain Resolver downs its own side: the process stops by itself.
@@ -126,9 +126,19 @@ class PartitionTest {
     volume.ifPresent(v -> assertAtMostOneOptimized(c, "n3", v.id()));
   }
 
-  private Volume assertAtMostOneOptimized(TomaCluster c, String node, String volumeId) {
-    Volume v = volumes.get(c.endpoint(node), volumeId);
-    assertTrue(v.optimizedControllers().size() <= 1, "two optimized controllers seen from " + node + ": " + v.summary());
-    return v;
+  private Volume onlineVolume(TomaCluster c) {
+    Volume created = volumes.createWhenPlaceable(c.endpoint("n1"), List.of("n1", "n2", "n3"), "mp-partition", "64MiB", 2, SBR_TIMEOUT);
+    return Poll.until("the volume Online before the cut", SBR_TIMEOUT, () -> {
+      Optional<Volume> v = assertAtMostOneOptimized(c, "n1", created.id());
+      return v.filter(x -> "Online".equals(x.state()) && x.activeController().isPresent()).isPresent()
+          ? Poll.Seen.done(v.get(), v.get().summary()) : Poll.Seen.notYet(v.map(Volume::summary).orElse("503"));
+    });
+  }
+
+  private Optional<Volume> assertAtMostOneOptimized(TomaCluster c, String node, String volumeId) {
+    Optional<Volume> seen = volumes.tryGet(c.endpoint(node), volumeId);
+    seen.ifPresent(v -> assertTrue(v.optimizedControllers().size() <= 1,
+        "two optimized controllers seen from " + node + ": " + v.summary()));
+    return seen;
   }
 }

@@ -86,8 +86,7 @@ public final class PhysicalDisk
       implements CborSerializable {}
 
   public sealed interface Event extends CborSerializable
-      permits DiskRegistered, ExtentGranted, ExtentGrown, ExtentsReleased, DiskLost, DiskLostWithNode,
-          DiskReturned {}
+      permits DiskRegistered, ExtentGranted, ExtentGrown, ExtentsReleased, DiskLost, DiskLostWithNode {}
 
   public record DiskRegistered(String nodeId, String zone, String rack, long sizeBytes, boolean healthy)
       implements Event {}
@@ -100,11 +99,11 @@ public final class PhysicalDisk
 
   public record DiskLost(String reason) implements Event {}
 
-  /** Lost because its node was declared lost: {@link DiskReturned} when the node registers it healthy. */
+  /**
+   * Lost because its node was declared lost: a {@link DiskRegistered} healthy (the node returned)
+   * makes it usable again; a {@link DiskLost} disk stays lost whatever its node registers.
+   */
   public record DiskLostWithNode(String reason) implements Event {}
-
-  /** The node of a disk lost with it registered the disk healthy again: placeable again. */
-  public record DiskReturned(String nodeId) implements Event {}
 
   /** Persisted state and snapshot. */
   public record State(
@@ -211,11 +210,11 @@ public final class PhysicalDisk
   }
 
   private Effect<Event, State> onRegister(State state, Register cmd) {
-    if (state.lostWithNode() && cmd.healthy() && state.nodeId().equals(cmd.nodeId())) {
-      // the node is back and says the disk is fine: the registration is applied after the return
-      return Effect().persist(List.of(new DiskReturned(cmd.nodeId()),
-              new DiskRegistered(cmd.nodeId(), cmd.zone(), cmd.rack(), cmd.sizeBytes(), cmd.healthy())))
-          .thenRun(s -> observer.changed(s.facts(diskId)));
+    if (state.lost() && !state.lostWithNode() && cmd.healthy()) {
+      // a disk lost on its own (I/O errors, device gone) is not brought back by its node's next
+      // registration, which may carry the health the agent read at its start
+      observer.changed(state.facts(diskId));
+      return Effect().none();
     }
     DiskRegistered event = new DiskRegistered(cmd.nodeId(), cmd.zone(), cmd.rack(), cmd.sizeBytes(), cmd.healthy());
     boolean same = state.registered()
@@ -223,7 +222,9 @@ public final class PhysicalDisk
         && state.zone().equals(cmd.zone())
         && state.rack().equals(cmd.rack())
         && state.allocator().sizeBytes() == cmd.sizeBytes()
-        && state.healthy() == cmd.healthy();
+        && state.healthy() == cmd.healthy()
+        // A disk lost with its node that the returned node registers healthy is usable again.
+        && !(state.lost() && cmd.healthy());
     if (same) {
       observer.changed(state.facts(diskId));
       return Effect().none();
@@ -325,8 +326,8 @@ public final class PhysicalDisk
     return newEventHandlerBuilder()
         .forAnyState()
         .onEvent(DiskRegistered.class, (s, e) -> new State(
-            true, e.nodeId(), e.zone(), e.rack(), e.healthy(), s.lost(),
-            new ExtentAllocator(e.sizeBytes(), s.allocator().extents()), s.lostWithNode()))
+            true, e.nodeId(), e.zone(), e.rack(), e.healthy(), s.lost() && !e.healthy(),
+            new ExtentAllocator(e.sizeBytes(), s.allocator().extents()), s.lostWithNode() && !e.healthy()))
         .onEvent(ExtentGranted.class, (s, e) -> withAllocator(s, s.allocator().with(e.extent())))
         .onEvent(ExtentGrown.class, (s, e) -> withAllocator(s, s.allocator().replacing(e.extent())))
         .onEvent(ExtentsReleased.class, (s, e) -> withAllocator(s, s.allocator().without(e.volumeId(), e.keepTags())))
@@ -334,8 +335,7 @@ public final class PhysicalDisk
             s.registered(), s.nodeId(), s.zone(), s.rack(), s.healthy(), true, s.allocator(), false))
         .onEvent(DiskLostWithNode.class, (s, e) -> new State(
             s.registered(), s.nodeId(), s.zone(), s.rack(), s.healthy(), true, s.allocator(), true))
-        .onEvent(DiskReturned.class, (s, e) -> new State(
-            s.registered(), s.nodeId(), s.zone(), s.rack(), s.healthy(), false, s.allocator(), false))
+
         .build();
   }
 

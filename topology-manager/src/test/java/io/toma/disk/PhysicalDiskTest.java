@@ -104,6 +104,20 @@ class PhysicalDiskTest {
   }
 
   @Test
+  void aLostDiskThatItsReturningNodeRegistersHealthyAgainTakesGrantsAgain() {
+    grant("vol1", "l0r0", GIB);
+    disk.runCommand(new PhysicalDisk.MarkLost("node n1 lost (downed)", true));
+    assertInstanceOf(PhysicalDisk.Refused.class, grant("vol2", "l0r0", GIB));
+
+    PhysicalDisk.State before = disk.getState();
+    disk.runCommand(new PhysicalDisk.Register(before.nodeId(), before.zone(), before.rack(),
+        before.allocator().sizeBytes(), true));
+
+    assertInstanceOf(PhysicalDisk.Granted.class, grant("vol2", "l0r0", GIB));
+    assertTrue(published.get(published.size() - 1).healthy());
+  }
+
+  @Test
   void anUnregisteredDiskRefusesEveryGrant() {
     var fresh = EventSourcedBehaviorTestKit.<PhysicalDisk.Command, PhysicalDisk.Event, PhysicalDisk.State>create(
         testKit.system(), PhysicalDisk.create("disk-unknown", DiskObserver.NONE, 3));

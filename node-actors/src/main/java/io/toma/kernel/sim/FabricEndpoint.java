@@ -6,8 +6,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 
-/** What a node's NVMe-oF host side sees of the fabric: the targets behind its connections. */
-interface FabricEndpoint {
+/**
+ * What a node's NVMe-oF host side sees of the fabric: the targets behind its connections. Public
+ * so a transport outside this package ({@code kernel.sim.wire}) can carry connections to targets
+ * in another process; {@link SimFabric} serves the targets of this process.
+ */
+public interface FabricEndpoint {
 
   record RemoteNamespace(int nsid, String uuid) {}
 
@@ -31,4 +35,7 @@ interface FabricEndpoint {
   IoResult write(String fromNode, FabricConnection connection, int nsid, long offset, byte[] data);
 
   long nextData(String fromNode, FabricConnection connection, int nsid, long from);
+
+  /** The host deleted its controller (disconnect or ctrl-loss): a transport may drop the association. */
+  default void disconnected(String fromNode, FabricConnection connection) {}
 }

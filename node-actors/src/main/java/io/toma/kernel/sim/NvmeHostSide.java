@@ -264,6 +264,7 @@ final class NvmeHostSide {
   }
 
   private void delete(Controller controller) {
+    fabric.disconnected(nodeId, controller.connection);
     controllers.remove(controller.instance);
     HostSubsystem subsystem = controller.subsystem;
     subsystem.controllers.remove(controller.instance);

@@ -4,7 +4,9 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Function;
 
 /**
  * A whole simulated cluster: nodes with their kernels and disks, the fabric between them, one
@@ -30,9 +32,17 @@ public final class SimCluster {
   private final SimFabric fabric = new SimFabric();
   private final Map<String, SimNode> nodes = new LinkedHashMap<>();
   private final long raidBandwidth;
+  /** What the nodes' host sides connect through: the fabric, or the fabric routed with a transport. */
+  private final FabricEndpoint endpoint;
+  private final FabricExports exports = new FabricExports(this, fabric);
 
   private SimCluster(long raidBandwidth) {
+    this(raidBandwidth, Optional.empty());
+  }
+
+  private SimCluster(long raidBandwidth, Optional<Function<SimClock, FabricEndpoint>> remote) {
     this.raidBandwidth = raidBandwidth;
+    this.endpoint = remote.<FabricEndpoint>map(r -> new RoutedFabric(fabric, r.apply(clock))).orElse(fabric);
     clock.register(new SimClock.Timed() {
       @Override
       public OptionalLong nextDeadlineNanos() {
@@ -59,6 +69,20 @@ public final class SimCluster {
 
   public static SimCluster create() {
     return new SimCluster(DEFAULT_RAID_BANDWIDTH);
+  }
+
+  /**
+   * A cluster that is one part of a larger one spread over processes: connections to addresses of
+   * nodes outside this cluster go through {@code remote} (e.g. {@code kernel.sim.wire.WireFabric}),
+   * which gets the clock, whose monitor is the simulation's one lock.
+   */
+  public static SimCluster withRemoteFabric(Function<SimClock, FabricEndpoint> remote) {
+    return new SimCluster(DEFAULT_RAID_BANDWIDTH, Optional.of(remote));
+  }
+
+  /** The targets of this cluster's nodes, for hosts in other processes. */
+  public FabricExports exports() {
+    return exports;
   }
 
   public static SimCluster withRaidBandwidth(long bytesPerSecond) {
@@ -198,7 +222,7 @@ public final class SimCluster {
   }
 
   KernelTwin newTwin(SimNode node) {
-    return new KernelTwin(node, fabric, clock, raidBandwidth);
+    return new KernelTwin(node, endpoint, clock, raidBandwidth);
   }
 
   /** After any change of state or topology: every live controller checks its association. */

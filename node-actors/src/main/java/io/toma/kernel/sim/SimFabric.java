@@ -62,7 +62,12 @@ public final class SimFabric implements FabricEndpoint {
     return port.map(p -> Result.of(new Reach(target, p))).orElseGet(() -> Result.refused("Connection refused"));
   }
 
-  private Optional<SimNode> byAddress(String address) {
+  /** Whether a connection to {@code address} stays in this process (a node here, or loopback). */
+  boolean servesAddress(String address) {
+    return address.equals(LOOPBACK) || byAddress(address).isPresent();
+  }
+
+  Optional<SimNode> byAddress(String address) {
     return nodes.values().stream().filter(n -> n.fabricAddress().equals(address)).findFirst();
   }
 

@@ -7,38 +7,38 @@ import java.util.stream.Collectors;
 
 /** A volume as {@code GET /api/v1/volumes/{id}} shows it, reduced to what the scenarios check. */
 @JsonIgnoreProperties(ignoreUnknown = true)
-record Volume(String id, String name, String state, long epoch, List<Leg> legs, List<Controller> controllers) {
-  Volume {
+public record Volume(String id, String name, String state, long epoch, List<Leg> legs, List<Controller> controllers) {
+  public Volume {
     legs = List.copyOf(legs);
     controllers = List.copyOf(controllers);
   }
 
   @JsonIgnoreProperties(ignoreUnknown = true)
-  record Leg(int index, List<Replica> replicas) {
-    Leg {
+  public record Leg(int index, List<Replica> replicas) {
+    public Leg {
       replicas = List.copyOf(replicas);
     }
   }
 
   @JsonIgnoreProperties(ignoreUnknown = true)
-  record Replica(String disk, String node, String state) {}
+  public record Replica(String disk, String node, String state) {}
 
   @JsonIgnoreProperties(ignoreUnknown = true)
-  record Controller(String node, String role, String anaState) {}
+  public record Controller(String node, String role, String anaState) {}
 
-  List<Controller> optimizedControllers() {
+  public List<Controller> optimizedControllers() {
     return controllers.stream().filter(c -> "optimized".equals(c.anaState())).toList();
   }
 
-  Optional<String> activeController() {
+  public Optional<String> activeController() {
     return controllers.stream().filter(c -> "active".equals(c.role())).map(Controller::node).findFirst();
   }
 
-  boolean hasReplicaOn(String node) {
+  public boolean hasReplicaOn(String node) {
     return legs.stream().flatMap(l -> l.replicas().stream()).anyMatch(r -> r.node().equals(node));
   }
 
-  String summary() {
+  public String summary() {
     return id + " " + state + " epoch " + epoch + " controllers ["
         + controllers.stream().map(c -> c.node() + " " + c.role() + "/" + c.anaState()).collect(Collectors.joining(", "))
         + "] replicas ["

@@ -12,15 +12,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A throwaway PostgreSQL for one test class, started and stopped by {@code tools/postgres/start.sh}
  * and {@code stop.sh} (which install Debian's package first when it is missing and we are root).
  */
-final class TestPostgres implements AutoCloseable {
+public final class TestPostgres implements AutoCloseable {
   private static final Duration START_TIMEOUT = Duration.ofMinutes(5);
 
   /** Started, or why not: a test that needs it is skipped with that reason. */
-  sealed interface Outcome permits Started, Unavailable {}
+  public sealed interface Outcome permits Started, Unavailable {}
 
-  record Started(TestPostgres postgres) implements Outcome {}
+  public record Started(TestPostgres postgres) implements Outcome {}
 
-  record Unavailable(String reason) implements Outcome {}
+  public record Unavailable(String reason) implements Outcome {}
 
   private final Path tools;
   private final Path directory;
@@ -39,7 +39,7 @@ final class TestPostgres implements AutoCloseable {
    * @param listen the addresses it listens on; the first is the one in the JDBC URL
    * @param trustedNetwork a CIDR besides loopback allowed to connect, if any
    */
-  static Outcome start(Path repoRoot, List<String> listen, Optional<String> trustedNetwork) {
+  public static Outcome start(Path repoRoot, List<String> listen, Optional<String> trustedNetwork) {
     Path tools = repoRoot.resolve("tools/postgres");
     Map<String, String> env = new HashMap<>();
     env.put("TOMA_PG_LISTEN", String.join(",", listen));
@@ -65,7 +65,7 @@ final class TestPostgres implements AutoCloseable {
                 printed.get("TOMA_PG_URL"), printed.get("TOMA_PG_USER"), printed.get("TOMA_PG_PASSWORD"))));
   }
 
-  JournalDatabase database() {
+  public JournalDatabase database() {
     return database;
   }
 

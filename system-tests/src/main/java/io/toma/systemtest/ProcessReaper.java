@@ -8,7 +8,7 @@ import java.util.Set;
  * Kills every node process still running when the test JVM exits, however it exits (a failed
  * {@code @AfterAll}, Ctrl-C on Maven): a leftover node would hold its ports and disturb the next run.
  */
-final class ProcessReaper {
+public final class ProcessReaper {
   private static final Set<Process> LIVE = new HashSet<>();
 
   static {

@@ -1,6 +1,6 @@
 package io.toma.systemtest;
 
-import static org.junit.jupiter.api.Assertions.fail;
+
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,7 +20,7 @@ import java.util.function.Consumer;
  * journaling to one PostgreSQL. Logs and configuration go to the work directory, one log per
  * incarnation ({@code n3-2.log} is node n3 after its first restart).
  */
-final class TomaCluster implements AutoCloseable {
+public final class TomaCluster implements AutoCloseable {
   static final String SYSTEM_NAME = "toma";
   /** Three JVMs starting on two cores, joining through a seed that waits for its peers first. */
   static final Duration START_TIMEOUT = Duration.ofSeconds(120);
@@ -35,9 +35,12 @@ final class TomaCluster implements AutoCloseable {
   private final Map<String, TomaProcess> running = new HashMap<>();
   private final Map<String, Integer> incarnations = new HashMap<>();
   private final HealthClient healthClient = new HealthClient();
+  private final List<String> jvmOptions;
 
   private TomaCluster(
-      Path jar, Path workDir, NodeNetwork network, JournalDatabase journal, List<NodeSpec> nodes) {
+      Path jar, Path workDir, NodeNetwork network, JournalDatabase journal, List<NodeSpec> nodes,
+      List<String> jvmOptions) {
+    this.jvmOptions = List.copyOf(jvmOptions);
     this.jar = jar;
     this.workDir = workDir;
     this.network = network;
@@ -51,7 +54,7 @@ final class TomaCluster implements AutoCloseable {
    * starts alone: it creates the journal tables, which the others then find (several nodes
    * creating them at once would race on PostgreSQL's catalog).
    */
-  static TomaCluster start(
+  public static TomaCluster start(
       Path repoRoot, Path workDir, NodeNetwork network, JournalDatabase journal, List<NodeSpec> nodes) {
     return start(repoRoot, workDir, network, journal, nodes, first -> {});
   }
@@ -61,23 +64,38 @@ final class TomaCluster implements AutoCloseable {
    * first node is up, before the others start: a scenario whose feature the server lacks skips
    * there without paying for two more JVMs.
    */
-  static TomaCluster start(
+  public static TomaCluster start(
       Path repoRoot,
       Path workDir,
       NodeNetwork network,
       JournalDatabase journal,
       List<NodeSpec> nodes,
       Consumer<Endpoint> checkFirstNode) {
+    return start(repoRoot, workDir, network, journal, nodes, checkFirstNode, List.of());
+  }
+
+  /**
+   * As above, every node's JVM started with {@code jvmOptions} too (e.g. {@code -Dpekko...}
+   * settings, which override the node's configuration file).
+   */
+  public static TomaCluster start(
+      Path repoRoot,
+      Path workDir,
+      NodeNetwork network,
+      JournalDatabase journal,
+      List<NodeSpec> nodes,
+      Consumer<Endpoint> checkFirstNode,
+      List<String> jvmOptions) {
     Path jar = repoRoot.resolve("server/target/toma.jar");
     if (!Files.isRegularFile(jar)) {
-      fail(jar + " is missing: build it first (mvn -B verify builds it before these tests)");
+      throw new AssertionError(jar + " is missing: build it first (mvn -B verify builds it before these tests)");
     }
     try {
       Files.createDirectories(workDir);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    TomaCluster cluster = new TomaCluster(jar, workDir.toAbsolutePath(), network, journal, nodes);
+    TomaCluster cluster = new TomaCluster(jar, workDir.toAbsolutePath(), network, journal, nodes, jvmOptions);
     try {
       NodeSpec first = nodes.get(0);
       cluster.launch(first);
@@ -93,7 +111,7 @@ final class TomaCluster implements AutoCloseable {
   }
 
   /** Waits until every manager that runs sees exactly the running nodes, all {@code up}. */
-  void awaitEveryoneUp() {
+  public void awaitEveryoneUp() {
     List<String> ids = List.copyOf(running.keySet());
     nodes.values().stream()
         .filter(n -> n.isManager() && running.containsKey(n.id()))
@@ -118,7 +136,7 @@ final class TomaCluster implements AutoCloseable {
   }
 
   /** This node's view of the cluster; fails the test if it does not answer within 10 s. */
-  Health health(String nodeId) {
+  public Health health(String nodeId) {
     HealthClient.Answer answer = healthClient.get(endpoint(nodeId), STRICT_ANSWER);
     if (answer instanceof HealthClient.Answered a) {
       return a.health();
@@ -127,19 +145,19 @@ final class TomaCluster implements AutoCloseable {
         nodeId + " stopped answering its API: " + ((HealthClient.NoAnswer) answer).why() + logHint(nodeId));
   }
 
-  HealthClient.Answer tryHealth(String nodeId, Duration timeout) {
+  public HealthClient.Answer tryHealth(String nodeId, Duration timeout) {
     return healthClient.get(endpoint(nodeId), timeout);
   }
 
   /** kill -9 of the node's process. */
-  void kill(String nodeId) {
+  public void kill(String nodeId) {
     TomaProcess process = process(nodeId);
     process.kill();
     running.remove(nodeId);
   }
 
   /** Starts the node again with the same id, address and data directory: a new incarnation. */
-  TomaProcess restart(String nodeId) {
+  public TomaProcess restart(String nodeId) {
     if (running.containsKey(nodeId) && running.get(nodeId).isAlive()) {
       throw new IllegalStateException(nodeId + " is still running");
     }
@@ -147,7 +165,7 @@ final class TomaCluster implements AutoCloseable {
   }
 
   /** The running (or last started) process of the node. */
-  TomaProcess process(String nodeId) {
+  public TomaProcess process(String nodeId) {
     TomaProcess process = running.get(nodeId);
     if (process == null) {
       throw new IllegalStateException(nodeId + " is not running");
@@ -156,19 +174,19 @@ final class TomaCluster implements AutoCloseable {
   }
 
   /** Forgets a node whose process has ended on its own (downed by the Split Brain Resolver). */
-  void exited(String nodeId) {
+  public void exited(String nodeId) {
     running.remove(nodeId);
   }
 
-  Endpoint endpoint(String nodeId) {
+  public Endpoint endpoint(String nodeId) {
     return network.endpoint(spec(nodeId).index());
   }
 
-  String memberAddress(String nodeId) {
+  public String memberAddress(String nodeId) {
     return endpoint(nodeId).memberAddress(SYSTEM_NAME);
   }
 
-  String logHint(String nodeId) {
+  public String logHint(String nodeId) {
     TomaProcess process = running.get(nodeId);
     return process == null ? "" : "\n--- last lines of " + process + " ---\n" + process.logTail(30);
   }
@@ -201,7 +219,10 @@ final class TomaCluster implements AutoCloseable {
             // Small and quick to start: three of these share two cores with Maven.
             "-Xmx256m",
             "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
+            "-XX:TieredStopAtLevel=1"));
+    command.addAll(jvmOptions);
+    command.addAll(
+        List.of(
             "-Dconfig.file=" + config,
             "-jar",
             jar.toString(),

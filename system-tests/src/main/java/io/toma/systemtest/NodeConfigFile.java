@@ -8,10 +8,10 @@ import java.util.stream.Collectors;
  * The configuration file one test node runs with ({@code -Dconfig.file=...}): who it is, where it
  * listens, the seeds, the shared PostgreSQL journal, and the fast failure detector.
  */
-final class NodeConfigFile {
+public final class NodeConfigFile {
   private NodeConfigFile() {}
 
-  static String render(
+  public static String render(
       NodeSpec node, Endpoint endpoint, List<Endpoint> seeds, JournalDatabase journal, Path dataDir) {
     return String.join(
         "\n",
@@ -21,7 +21,10 @@ final class NodeConfigFile {
         "    roles = [" + node.roles().stream().map(NodeConfigFile::quote).collect(Collectors.joining(", ")) + "]",
         "    zone = " + quote(node.zone()),
         "    rack = " + quote(node.rack()),
-        "    fabric-address = " + quote(endpoint.host() + ":4420"),
+        "    fabric-address = " + quote(endpoint.fabricHost() + ":" + endpoint.fabricPort()),
+        // A simulated machine per process; the NVMe-oF fabric between them is the wire protocol.
+        "    kernel = simulated",
+        "    simulated-disks = [" + disks(node) + "]",
         "  }",
         "  http { bind-address = " + quote(endpoint.host()) + ", port = " + endpoint.httpPort() + " }",
         "  cluster {",
@@ -54,6 +57,16 @@ final class NodeConfigFile {
         // JVM when downed bounds that to the phase timeout (10 s); exit code -1 (255).
         "pekko.coordinated-shutdown.reason-overrides.\"org.apache.pekko.actor.CoordinatedShutdown$ClusterDowningReason$\".exit-jvm = on",
         "");
+  }
+
+  /** Disks per node and their size: room for the scenarios' volumes and their rebuilds. */
+  public static final int DISKS_PER_NODE = 2;
+  public static final String DISK_SIZE = "16GiB";
+
+  private static String disks(NodeSpec node) {
+    return java.util.stream.IntStream.range(0, DISKS_PER_NODE)
+        .mapToObj(i -> "{ id = " + quote(node.id() + "-d" + i) + ", size = " + DISK_SIZE + " }")
+        .collect(Collectors.joining(", "));
   }
 
   private static String quote(String value) {

@@ -6,10 +6,10 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 
 /** A TCP port the kernel reports free on loopback right now. */
-final class FreePort {
+public final class FreePort {
   private FreePort() {}
 
-  static int onLoopback() {
+  public static int onLoopback() {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
       return socket.getLocalPort();
     } catch (IOException e) {

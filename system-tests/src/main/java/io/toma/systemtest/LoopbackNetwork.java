@@ -11,8 +11,9 @@ import java.util.List;
  * Every node on 127.0.0.1 with ports the kernel reported free when the network was made. Free
  * ports rather than Toma's defaults (2551, 8080) so a demo or another test running on this machine
  * does not collide with the test cluster. A restarted node keeps its ports, as a real one would.
+ * The simulated NVMe-oF fabric needs an address per node: 127.0.1.N (all of 127/8 is loopback).
  */
-final class LoopbackNetwork implements NodeNetwork {
+public final class LoopbackNetwork implements NodeNetwork {
   private static final String LOOPBACK = "127.0.0.1";
   private final List<Endpoint> endpoints;
 
@@ -20,11 +21,13 @@ final class LoopbackNetwork implements NodeNetwork {
     this.endpoints = List.copyOf(endpoints);
   }
 
-  static LoopbackNetwork withNodes(int nodes) {
-    List<Integer> ports = freePorts(2 * nodes);
+  public static LoopbackNetwork withNodes(int nodes) {
+    List<Integer> ports = freePorts(2 * nodes + 1);
+    int fabricPort = ports.get(2 * nodes);
     List<Endpoint> endpoints = new ArrayList<>();
     for (int i = 0; i < nodes; i++) {
-      endpoints.add(new Endpoint(LOOPBACK, ports.get(2 * i), ports.get(2 * i + 1)));
+      // Each node's NVMe-oF targets on its own loopback address (127.0.1.N), one port for all.
+      endpoints.add(new Endpoint(LOOPBACK, ports.get(2 * i), ports.get(2 * i + 1), "127.0.1." + (i + 1), fabricPort));
     }
     return new LoopbackNetwork(endpoints);
   }

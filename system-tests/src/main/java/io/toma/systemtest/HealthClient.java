@@ -9,19 +9,19 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 /** Asks one node's HTTP API for {@code /api/v1/health}. */
-final class HealthClient {
+public final class HealthClient {
   private static final ObjectMapper JSON = new ObjectMapper();
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   /** The answer, or what went wrong as a sealed result: a node that is down is not a bug here. */
-  sealed interface Answer permits Answered, NoAnswer {}
+  public sealed interface Answer permits Answered, NoAnswer {}
 
-  record Answered(Health health) implements Answer {}
+  public record Answered(Health health) implements Answer {}
 
-  record NoAnswer(String why) implements Answer {}
+  public record NoAnswer(String why) implements Answer {}
 
-  Answer get(Endpoint node, Duration timeout) {
+  public Answer get(Endpoint node, Duration timeout) {
     URI uri = URI.create("http://" + node.host() + ":" + node.httpPort() + "/api/v1/health");
     try {
       HttpResponse<String> response =

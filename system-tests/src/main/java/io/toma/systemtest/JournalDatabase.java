@@ -1,4 +1,4 @@
 package io.toma.systemtest;
 
 /** Where the test cluster's shared journal lives: a PostgreSQL every node can reach. */
-record JournalDatabase(String jdbcUrl, String user, String password) {}
+public record JournalDatabase(String jdbcUrl, String user, String password) {}

@@ -10,23 +10,23 @@ import java.util.function.Supplier;
  * again). The deadlines are generous on purpose: they bound a broken run, they do not measure a
  * healthy one. A failure says what was awaited and what was last seen.
  */
-final class Poll {
+public final class Poll {
   private static final Duration INTERVAL = Duration.ofMillis(200);
 
   private Poll() {}
 
   /** One look: either the awaited value, or a description of what is seen instead. */
-  record Seen<T>(Optional<T> value, String description) {
-    static <T> Seen<T> done(T value, String description) {
+  public record Seen<T>(Optional<T> value, String description) {
+    public static <T> Seen<T> done(T value, String description) {
       return new Seen<>(Optional.of(value), description);
     }
 
-    static <T> Seen<T> notYet(String description) {
+    public static <T> Seen<T> notYet(String description) {
       return new Seen<>(Optional.empty(), description);
     }
   }
 
-  static <T> T until(String awaited, Duration timeout, Supplier<Seen<T>> look) {
+  public static <T> T until(String awaited, Duration timeout, Supplier<Seen<T>> look) {
     Instant deadline = Instant.now().plus(timeout);
     Seen<T> seen = look.get();
     while (seen.value().isEmpty()) {

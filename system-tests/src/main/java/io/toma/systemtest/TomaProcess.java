@@ -10,7 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /** One incarnation of one node: a {@code java -jar toma.jar server} process and its log file. */
-final class TomaProcess {
+public final class TomaProcess {
   private final String nodeId;
   private final int incarnation;
   private final Process process;
@@ -23,7 +23,7 @@ final class TomaProcess {
     this.log = log;
   }
 
-  static TomaProcess launch(String nodeId, int incarnation, List<String> command, Path log) {
+  public static TomaProcess launch(String nodeId, int incarnation, List<String> command, Path log) {
     try {
       Process process =
           new ProcessBuilder(command)
@@ -37,31 +37,31 @@ final class TomaProcess {
     }
   }
 
-  String nodeId() {
+  public String nodeId() {
     return nodeId;
   }
 
-  int incarnation() {
+  public int incarnation() {
     return incarnation;
   }
 
-  Path log() {
+  public Path log() {
     return log;
   }
 
-  boolean isAlive() {
+  public boolean isAlive() {
     return process.isAlive();
   }
 
   /** kill -9: no shutdown hook runs, the node does not leave the cluster. */
-  void kill() {
+  public void kill() {
     process.destroyForcibly();
     awaitExit(Duration.ofSeconds(30))
         .orElseThrow(() -> new AssertionError(nodeId + " survived kill -9 for 30 s"));
   }
 
   /** The exit code once the process has ended within {@code timeout}. */
-  Optional<Integer> awaitExit(Duration timeout) {
+  public Optional<Integer> awaitExit(Duration timeout) {
     try {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         return Optional.empty();
@@ -75,7 +75,7 @@ final class TomaProcess {
   }
 
   /** The last lines of the node's log, for failure messages. */
-  String logTail(int lines) {
+  public String logTail(int lines) {
     try {
       List<String> all = Files.readAllLines(log);
       return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));

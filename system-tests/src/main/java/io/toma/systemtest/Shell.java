@@ -11,21 +11,21 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the repository's tool scripts and small system commands, with a time limit. */
-final class Shell {
+public final class Shell {
   private Shell() {}
 
   /** What a finished command printed; {@code output} holds stdout and stderr interleaved. */
-  record Result(List<String> command, int exitCode, String output) {
-    boolean succeeded() {
+  public record Result(List<String> command, int exitCode, String output) {
+    public boolean succeeded() {
       return exitCode == 0;
     }
 
-    String describe() {
+    public String describe() {
       return String.join(" ", command) + " exited " + exitCode + ":\n" + output.strip();
     }
   }
 
-  static Result run(List<String> command, Map<String, String> environment, Duration timeout) {
+  public static Result run(List<String> command, Map<String, String> environment, Duration timeout) {
     Path output = null;
     try {
       output = Files.createTempFile("toma-shell", ".out");
@@ -54,12 +54,12 @@ final class Shell {
     }
   }
 
-  static Result run(List<String> command, Duration timeout) {
+  public static Result run(List<String> command, Duration timeout) {
     return run(command, Map.of(), timeout);
   }
 
   /** True when {@code name} is an executable on the PATH. */
-  static boolean onPath(String name) {
+  public static boolean onPath(String name) {
     return run(List.of("sh", "-c", "command -v " + name), Duration.ofSeconds(10)).succeeded();
   }
 

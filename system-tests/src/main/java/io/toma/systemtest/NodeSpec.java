@@ -8,12 +8,12 @@ import java.util.List;
  * @param index 1-based position: names its endpoint in the {@link NodeNetwork}
  * @param roles Toma roles ({@code manager}, {@code disk}, {@code controller}); managers serve HTTP
  */
-record NodeSpec(int index, String id, List<String> roles, String zone, String rack) {
-  NodeSpec {
+public record NodeSpec(int index, String id, List<String> roles, String zone, String rack) {
+  public NodeSpec {
     roles = List.copyOf(roles);
   }
 
-  boolean isManager() {
+  public boolean isManager() {
     return roles.contains("manager");
   }
 }

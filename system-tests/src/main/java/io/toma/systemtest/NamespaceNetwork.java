@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * reach a PostgreSQL listening there) through {@link #HOST_ADDRESS}. The range exists only inside
  * these namespaces and on the host leg: nothing leaves the machine.
  */
-final class NamespaceNetwork implements NodeNetwork, AutoCloseable {
+public final class NamespaceNetwork implements NodeNetwork, AutoCloseable {
   /** Fixed, so a run that died without cleaning up is cleaned up by the next one. */
   static final String NAME = "tomamp";
 
@@ -31,7 +31,7 @@ final class NamespaceNetwork implements NodeNetwork, AutoCloseable {
   }
 
   /** Why namespaces cannot be made here, if they cannot: the partition tests are skipped then. */
-  static Optional<String> unavailableBecause() {
+  public static Optional<String> unavailableBecause() {
     if (!"root".equals(System.getProperty("user.name"))) {
       return Optional.of("network namespaces need root (running as " + System.getProperty("user.name") + ")");
     }
@@ -42,13 +42,13 @@ final class NamespaceNetwork implements NodeNetwork, AutoCloseable {
   }
 
   /** Made, or why not (a container without CAP_NET_ADMIN, say): the caller skips then. */
-  sealed interface Outcome permits Made, NotMade {}
+  public sealed interface Outcome permits Made, NotMade {}
 
-  record Made(NamespaceNetwork network) implements Outcome {}
+  public record Made(NamespaceNetwork network) implements Outcome {}
 
-  record NotMade(String reason) implements Outcome {}
+  public record NotMade(String reason) implements Outcome {}
 
-  static Outcome create(Path repoRoot, int nodes) {
+  public static Outcome create(Path repoRoot, int nodes) {
     NamespaceNetwork network = new NamespaceNetwork(repoRoot.resolve("tools/netns/cluster.sh"));
     Shell.Result result = network.tryRun("up", Integer.toString(nodes));
     if (!result.succeeded()) {
@@ -71,11 +71,11 @@ final class NamespaceNetwork implements NodeNetwork, AutoCloseable {
   }
 
   /** Takes node's only link down: it can reach no other node, nor the journal. */
-  void cut(int node) {
+  public void cut(int node) {
     run("cut", Integer.toString(node));
   }
 
-  void heal(int node) {
+  public void heal(int node) {
     run("heal", Integer.toString(node));
   }
 
