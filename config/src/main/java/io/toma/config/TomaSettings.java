@@ -27,7 +27,8 @@ public record TomaSettings(
     Placement placement,
     Rebuild rebuild,
     Journal journal,
-    Path dataDir) {
+    Path dataDir,
+    Healing healing) {
 
   /** Who this machine is and where it sits in the failure-domain tree. */
   public record Node(String id, Set<Role> roles, String zone, String rack, HostPort fabricAddress) {
@@ -89,6 +90,24 @@ public record TomaSettings(
 
   public record Rebuild(int maxConcurrentPerDisk, int maxConcurrentPerNode) {}
 
+  /**
+   * The manager's self-healing windows ({@code toma.healing.*}); docs/failures.md justifies the
+   * defaults. The rebuild caps are {@link Rebuild}, the self-fence and host I/O timeouts
+   * {@link Timeouts}.
+   *
+   * @param graceWindow a doubtful loss (node unreachable but not downed) that ends within it is
+   *     resynced, not rebuilt
+   * @param rackCorrelationWindow losses in one rack starting within it are one rack loss
+   * @param fenceConfirmTimeout how long a failover waits for a disk node's fence confirmation
+   * @param controllerFailoverConfirm how long a majority must see a controller node unreachable
+   *     before its volumes fail over early
+   */
+  public record Healing(
+      Duration graceWindow,
+      Duration rackCorrelationWindow,
+      Duration fenceConfirmTimeout,
+      Duration controllerFailoverConfirm) {}
+
   public enum JournalKind {
     H2,
     POSTGRES;
@@ -138,6 +157,7 @@ public record TomaSettings(
     Optional<Rebuild> rebuild = readRebuild(r);
     Optional<Journal> journal = readJournal(r);
     Optional<Path> dataDir = r.nonBlank("toma.data-dir").map(Path::of);
+    Optional<Healing> healing = readHealing(r, timeouts);
     if (!r.problems().isEmpty()) {
       return new SettingsResult.Invalid(r.problems());
     }
@@ -151,7 +171,8 @@ public record TomaSettings(
             placement.orElseThrow(),
             rebuild.orElseThrow(),
             journal.orElseThrow(),
-            dataDir.orElseThrow()));
+            dataDir.orElseThrow(),
+            healing.orElseThrow()));
   }
 
   private static Optional<Node> readNode(SettingsReader r) {
@@ -298,6 +319,38 @@ public record TomaSettings(
         new Timeouts(
             keepAlive.get(), ctrlLoss.get(), reconnect.get(), fastFail.get(),
             hostIo.get(), selfFence.get(), grace.get(), retry.get()));
+  }
+
+  private static Optional<Healing> readHealing(SettingsReader r, Optional<Timeouts> timeouts) {
+    Optional<Duration> grace = notNegative(r, "toma.healing.grace-window");
+    Optional<Duration> rack = notNegative(r, "toma.healing.rack-correlation-window");
+    Optional<Duration> fence = positive(r, "toma.healing.fence-confirm-timeout");
+    Optional<Duration> confirm = notNegative(r, "toma.healing.controller-failover-confirm");
+    if (grace.isPresent() && rack.isPresent() && rack.get().compareTo(grace.get()) >= 0) {
+      // a rack group is decided when its latest member's grace ends: a window as long as the grace
+      // would let a group keep growing after its first member was due
+      r.problem("toma.healing.rack-correlation-window", "(" + SettingsReader.format(rack.get())
+          + ") must be shorter than toma.healing.grace-window (" + SettingsReader.format(grace.get()) + ")");
+      rack = Optional.empty();
+    }
+    if (grace.isPresent() && confirm.isPresent() && confirm.get().compareTo(grace.get()) > 0) {
+      // past the grace window the node is declared lost anyway: the early failover would never come first
+      r.problem("toma.healing.controller-failover-confirm", "(" + SettingsReader.format(confirm.get())
+          + ") must not be longer than toma.healing.grace-window (" + SettingsReader.format(grace.get()) + ")");
+      confirm = Optional.empty();
+    }
+    if (timeouts.isPresent() && timeouts.get().selfFence().compareTo(timeouts.get().hostIoTimeout()) >= 0) {
+      // a host retries on the new path only after its I/O timeout: by then the cut-off controller
+      // must have stopped serving
+      r.problem("toma.timeouts.self-fence", "(" + SettingsReader.format(timeouts.get().selfFence())
+          + ") must be shorter than toma.timeouts.host-io-timeout ("
+          + SettingsReader.format(timeouts.get().hostIoTimeout()) + ")");
+      return Optional.empty();
+    }
+    if (grace.isEmpty() || rack.isEmpty() || fence.isEmpty() || confirm.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new Healing(grace.get(), rack.get(), fence.get(), confirm.get()));
   }
 
   private static Optional<Duration> positive(SettingsReader r, String key) {

@@ -214,4 +214,40 @@ class TomaSettingsTest {
     assertEquals(
         Duration.ofMillis(200), config.getDuration("pekko.cluster.failure-detector.heartbeat-interval"));
   }
+
+  @Test
+  void theHealingWindowsAreReadWithTheDefaultsOfDocsFailures() {
+    TomaSettings.Healing h = TomaSettings.load(withReference(
+        "toma.healing { grace-window = 20s, controller-failover-confirm = 2s }")).healing();
+    assertEquals(new TomaSettings.Healing(Duration.ofSeconds(20), Duration.ofSeconds(3), Duration.ofSeconds(5),
+        Duration.ofSeconds(2)), h);
+  }
+
+  @Test
+  void aRackWindowNotShorterThanTheGraceWindowIsRefusedNamingBothKeys() {
+    assertEquals(
+        List.of("toma.healing.rack-correlation-window (10s) must be shorter than toma.healing.grace-window (10s)"),
+        problems("toma.healing.rack-correlation-window = 10s"));
+  }
+
+  @Test
+  void anEarlyFailoverConfirmLongerThanTheGraceWindowIsRefused() {
+    assertEquals(
+        List.of("toma.healing.controller-failover-confirm (15s) must not be longer than"
+            + " toma.healing.grace-window (10s)"),
+        problems("toma.healing.controller-failover-confirm = 15s"));
+  }
+
+  @Test
+  void aZeroFenceConfirmTimeoutIsRefused() {
+    assertEquals(List.of("toma.healing.fence-confirm-timeout (0s) must be greater than zero"),
+        problems("toma.healing.fence-confirm-timeout = 0s"));
+  }
+
+  @Test
+  void aSelfFenceNotShorterThanTheHostIoTimeoutIsRefused() {
+    assertEquals(
+        List.of("toma.timeouts.self-fence (30s) must be shorter than toma.timeouts.host-io-timeout (30s)"),
+        problems("toma.timeouts.self-fence = 30s"));
+  }
 }

@@ -8,13 +8,17 @@ import io.toma.api.ApiServer;
 import io.toma.api.cluster.TopicApiEvents;
 import io.toma.api.cluster.TopologyClusterOperations;
 import io.toma.api.health.HealthRoute;
+import io.toma.config.InvalidSettingsException;
 import io.toma.config.Role;
+import io.toma.config.SettingsProblem;
 import io.toma.config.TomaSettings;
+import io.toma.healing.HealingSettings;
 import io.toma.kernel.Names;
 import io.toma.topology.TomaEvents;
 import io.toma.topology.TopologyService;
 import io.toma.topology.TopologySettings;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -46,7 +50,36 @@ final class NodeRuntime {
     }
     TopologySettings settings = TopologySettings.defaults()
         .withSpareReserveFraction(plan.settings().placement().reserveFraction());
-    return Optional.of(TopologyService.init(system, settings));
+    return Optional.of(TopologyService.initServer(system, settings, healing(plan.settings())));
+  }
+
+  /**
+   * The self-healing settings of a manager, from {@code toma.healing.*}, {@code toma.timeouts.*}
+   * (self-fence, host I/O) and {@code toma.rebuild.*}.
+   */
+  static HealingSettings healing(TomaSettings settings) {
+    TomaSettings.Healing h = settings.healing();
+    return new HealingSettings(h.graceWindow(), h.rackCorrelationWindow(), h.fenceConfirmTimeout(),
+        settings.timeouts().selfFence(), settings.timeouts().hostIoTimeout(),
+        settings.rebuild().maxConcurrentPerDisk(), settings.rebuild().maxConcurrentPerNode(),
+        h.controllerFailoverConfirm());
+  }
+
+  /**
+   * Refuses a node whose healing settings the healing code itself finds unsafe. TomaSettings
+   * checks the same rules key by key; this guards the two from drifting apart.
+   *
+   * @throws InvalidSettingsException naming the keys and the rule broken
+   */
+  static void checkHealing(TomaSettings settings) {
+    List<SettingsProblem> problems = healing(settings).problems().stream()
+        .map(p -> p.startsWith("healing.")
+            ? new SettingsProblem("toma.healing", "toma." + p)
+            : new SettingsProblem("toma.timeouts", "toma.timeouts: " + p))
+        .toList();
+    if (!problems.isEmpty()) {
+      throw new InvalidSettingsException(problems);
+    }
   }
 
   static boolean hasStorageRole(NodePlan plan) {

@@ -58,6 +58,7 @@ final class TomaNode {
    *     ActorSystem is terminated by then
    */
   static TomaNode start(NodePlan plan, NodeServices services) {
+    NodeRuntime.checkHealing(plan.settings());
     Optional<NodeHardware> hardware;
     try {
       hardware = NodeRuntime.hasStorageRole(plan) ? Optional.of(services.hardware().apply(plan)) : Optional.empty();

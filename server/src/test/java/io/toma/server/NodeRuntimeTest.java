@@ -56,4 +56,27 @@ class NodeRuntimeTest {
     assertTrue(roles.contains("node:node-7"), roles.toString());
     assertTrue(roles.contains("disk"), roles.toString());
   }
+
+  @Test
+  void aManagerHealsWithTheWindowsTimeoutsAndCapsOfItsConfiguration() {
+    TomaSettings settings = plan("""
+        toma.healing { grace-window = 20s, rack-correlation-window = 4s, fence-confirm-timeout = 7s,
+                       controller-failover-confirm = 2s }
+        toma.timeouts { self-fence = 5s, host-io-timeout = 40s }
+        toma.rebuild { max-concurrent-per-disk = 3, max-concurrent-per-node = 6 }
+        """).settings();
+
+    io.toma.healing.HealingSettings healing = NodeRuntime.healing(settings);
+
+    assertEquals(new io.toma.healing.HealingSettings(java.time.Duration.ofSeconds(20),
+        java.time.Duration.ofSeconds(4), java.time.Duration.ofSeconds(7), java.time.Duration.ofSeconds(5),
+        java.time.Duration.ofSeconds(40), 3, 6, java.time.Duration.ofSeconds(2)), healing);
+    assertEquals(List.of(), healing.problems(), "what TomaSettings accepts the healing code accepts too");
+    NodeRuntime.checkHealing(settings);
+  }
+
+  @Test
+  void theShippedDefaultsPassTheHealingChecks() {
+    assertEquals(List.of(), NodeRuntime.healing(plan("").settings()).problems());
+  }
 }

@@ -61,7 +61,15 @@ public final class PhysicalDisk
   public record Release(String volumeId, Set<String> keepTags, ActorRef<Released> replyTo)
       implements Command {}
 
-  public record MarkLost(String reason) implements Command {}
+  /**
+   * The disk is lost. {@code withNode}: only because its whole node was declared lost, so the disk
+   * comes back when its node registers it healthy again; a disk lost on its own stays lost.
+   */
+  public record MarkLost(String reason, boolean withNode) implements Command {
+    public MarkLost(String reason) {
+      this(reason, false);
+    }
+  }
 
   public record Get(ActorRef<DiskStatus> replyTo) implements Command {}
 
@@ -78,7 +86,7 @@ public final class PhysicalDisk
       implements CborSerializable {}
 
   public sealed interface Event extends CborSerializable
-      permits DiskRegistered, ExtentGranted, ExtentGrown, ExtentsReleased, DiskLost {}
+      permits DiskRegistered, ExtentGranted, ExtentGrown, ExtentsReleased, DiskLost, DiskLostWithNode {}
 
   public record DiskRegistered(String nodeId, String zone, String rack, long sizeBytes, boolean healthy)
       implements Event {}
@@ -91,6 +99,12 @@ public final class PhysicalDisk
 
   public record DiskLost(String reason) implements Event {}
 
+  /**
+   * Lost because its node was declared lost: a {@link DiskRegistered} healthy (the node returned)
+   * makes it usable again; a {@link DiskLost} disk stays lost whatever its node registers.
+   */
+  public record DiskLostWithNode(String reason) implements Event {}
+
   /** Persisted state and snapshot. */
   public record State(
       boolean registered,
@@ -99,11 +113,12 @@ public final class PhysicalDisk
       String rack,
       boolean healthy,
       boolean lost,
-      ExtentAllocator allocator)
+      ExtentAllocator allocator,
+      boolean lostWithNode)
       implements CborSerializable {
 
     static State empty() {
-      return new State(false, "", "", "", false, false, ExtentAllocator.empty(0));
+      return new State(false, "", "", "", false, false, ExtentAllocator.empty(0), false);
     }
 
     DiskFacts facts(String diskId) {
@@ -195,6 +210,12 @@ public final class PhysicalDisk
   }
 
   private Effect<Event, State> onRegister(State state, Register cmd) {
+    if (state.lost() && !state.lostWithNode() && cmd.healthy()) {
+      // a disk lost on its own (I/O errors, device gone) is not brought back by its node's next
+      // registration, which may carry the health the agent read at its start
+      observer.changed(state.facts(diskId));
+      return Effect().none();
+    }
     DiskRegistered event = new DiskRegistered(cmd.nodeId(), cmd.zone(), cmd.rack(), cmd.sizeBytes(), cmd.healthy());
     boolean same = state.registered()
         && state.nodeId().equals(cmd.nodeId())
@@ -202,7 +223,7 @@ public final class PhysicalDisk
         && state.rack().equals(cmd.rack())
         && state.allocator().sizeBytes() == cmd.sizeBytes()
         && state.healthy() == cmd.healthy()
-        // A lost disk whose node registers it healthy again (the node returned) is usable again.
+        // A disk lost with its node that the returned node registers healthy is usable again.
         && !(state.lost() && cmd.healthy());
     if (same) {
       observer.changed(state.facts(diskId));
@@ -280,7 +301,7 @@ public final class PhysicalDisk
       return Effect().none();
     }
     return Effect()
-        .persist(new DiskLost(cmd.reason()))
+        .persist(cmd.withNode() ? new DiskLostWithNode(cmd.reason()) : new DiskLost(cmd.reason()))
         .thenRun(s -> {
           observer.changed(s.facts(diskId));
           observer.lost(diskId, s.volumes(), cmd.reason());
@@ -306,16 +327,20 @@ public final class PhysicalDisk
         .forAnyState()
         .onEvent(DiskRegistered.class, (s, e) -> new State(
             true, e.nodeId(), e.zone(), e.rack(), e.healthy(), s.lost() && !e.healthy(),
-            new ExtentAllocator(e.sizeBytes(), s.allocator().extents())))
+            new ExtentAllocator(e.sizeBytes(), s.allocator().extents()), s.lostWithNode() && !e.healthy()))
         .onEvent(ExtentGranted.class, (s, e) -> withAllocator(s, s.allocator().with(e.extent())))
         .onEvent(ExtentGrown.class, (s, e) -> withAllocator(s, s.allocator().replacing(e.extent())))
         .onEvent(ExtentsReleased.class, (s, e) -> withAllocator(s, s.allocator().without(e.volumeId(), e.keepTags())))
         .onEvent(DiskLost.class, (s, e) -> new State(
-            s.registered(), s.nodeId(), s.zone(), s.rack(), s.healthy(), true, s.allocator()))
+            s.registered(), s.nodeId(), s.zone(), s.rack(), s.healthy(), true, s.allocator(), false))
+        .onEvent(DiskLostWithNode.class, (s, e) -> new State(
+            s.registered(), s.nodeId(), s.zone(), s.rack(), s.healthy(), true, s.allocator(), true))
+
         .build();
   }
 
   private static State withAllocator(State s, ExtentAllocator allocator) {
-    return new State(s.registered(), s.nodeId(), s.zone(), s.rack(), s.healthy(), s.lost(), allocator);
+    return new State(s.registered(), s.nodeId(), s.zone(), s.rack(), s.healthy(), s.lost(), allocator,
+        s.lostWithNode());
   }
 }

@@ -11,6 +11,7 @@ import io.toma.topology.TomaEvents;
 import io.toma.volume.VirtualDisk;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -19,6 +20,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
@@ -64,18 +66,71 @@ public final class FaultRouter {
   /** A path signal whose peer (a fabric address) was mapped to a node id. */
   private record PathResolved(FaultDetector.Signal signal) implements Command {}
 
+  private record Reconcile() implements Command {}
+
+  private record ReconcileWith(CapacityView.Snapshot snapshot) implements Command {}
+
+  /** How often the router compares the nodes the topology knows with the live members. */
+  static final Duration RECONCILE_EVERY = Duration.ofSeconds(2);
+
+  /**
+   * Where the router learns which nodes are live members, for {@link LossReconciler}: a
+   * production router reads the cluster's current state; a one-process test has no member to
+   * lose and passes {@link #none()}.
+   */
+  @FunctionalInterface
+  public interface LiveMembers {
+    Set<String> now();
+
+    static Optional<LiveMembers> none() {
+      return Optional.empty();
+    }
+
+    /** Members not downed nor removed, by node id; unreachable ones count as live (the detector's grace decides). */
+    static LiveMembers of(ActorSystem<?> system) {
+      return () -> {
+        Set<String> live = new TreeSet<>();
+        for (org.apache.pekko.cluster.Member m : Cluster.get(system).state().getMembers()) {
+          if (m.status() != MemberStatus.down() && m.status() != MemberStatus.removed()) {
+            live.add(Membership.nodeId(m));
+          }
+        }
+        return live;
+      };
+    }
+  }
+
   /** Start (or find) the cluster's router; {@code followMembership} subscribes to cluster events. */
   public static ActorRef<Command> init(ActorSystem<?> system, ActorRef<CapacityView.Command> capacity,
       HealingSettings settings, boolean followMembership) {
+    return init(system, capacity, settings, followMembership, LiveMembers.none());
+  }
+
+  /**
+   * As {@link #init(ActorSystem, ActorRef, HealingSettings, boolean)}; with {@code liveMembers}
+   * the router also reconciles, at start and every {@link #RECONCILE_EVERY}, the nodes the topology
+   * knows with the live members, and routes a known node that is gone as lost.
+   */
+  public static ActorRef<Command> init(ActorSystem<?> system, ActorRef<CapacityView.Command> capacity,
+      HealingSettings settings, boolean followMembership, Optional<LiveMembers> liveMembers) {
     return ClusterSingleton.get(system).init(SingletonActor.of(
-        create(capacity, settings, followMembership), "toma-fault-router")
+        create(capacity, settings, followMembership, liveMembers), "toma-fault-router")
         .withSettings(ClusterSingletonSettings.create(system).withRole("manager")));
   }
 
   public static Behavior<Command> create(ActorRef<CapacityView.Command> capacity, HealingSettings settings,
       boolean followMembership) {
+    return create(capacity, settings, followMembership, LiveMembers.none());
+  }
+
+  public static Behavior<Command> create(ActorRef<CapacityView.Command> capacity, HealingSettings settings,
+      boolean followMembership, Optional<LiveMembers> liveMembers) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(new Tick(), Duration.ofMillis(250));
+      if (liveMembers.isPresent()) {
+        ctx.getSelf().tell(new Reconcile());
+        timers.startTimerWithFixedDelay(new Reconcile(), RECONCILE_EVERY);
+      }
       if (followMembership) {
         Cluster cluster = Cluster.get(ctx.getSystem());
         cluster.subscriptions().tell(Subscribe.create(
@@ -84,7 +139,7 @@ public final class FaultRouter {
             ctx.messageAdapter(ClusterEvent.ReachabilityEvent.class, ReachabilityEvent::new),
             ClusterEvent.ReachabilityEvent.class));
       }
-      return new Router(ctx, capacity, settings).behavior(FaultDetector.State.empty());
+      return new Router(ctx, capacity, settings, liveMembers).behavior(FaultDetector.State.empty());
     }));
   }
 
@@ -93,12 +148,17 @@ public final class FaultRouter {
     final ActorRef<CapacityView.Command> capacity;
     final HealingSettings settings;
     final ClusterSharding sharding;
+    final Optional<LiveMembers> liveMembers;
+    /** Soft, like the detector's: a new router starts empty and finds every standing loss again. */
+    LossReconciler.State reconciled = LossReconciler.State.empty();
 
-    Router(ActorContext<Command> ctx, ActorRef<CapacityView.Command> capacity, HealingSettings settings) {
+    Router(ActorContext<Command> ctx, ActorRef<CapacityView.Command> capacity, HealingSettings settings,
+        Optional<LiveMembers> liveMembers) {
       this.ctx = ctx;
       this.capacity = capacity;
       this.settings = settings;
       this.sharding = ClusterSharding.get(ctx.getSystem());
+      this.liveMembers = liveMembers;
     }
 
     Behavior<Command> behavior(FaultDetector.State state) {
@@ -129,6 +189,16 @@ public final class FaultRouter {
               s = step.state();
             }
             return behavior(s);
+          })
+          .onMessage(Reconcile.class, r -> {
+            ctx.ask(CapacityView.Snapshot.class, capacity, Duration.ofSeconds(5), CapacityView.GetSnapshot::new,
+                (snapshot, failure) -> new ReconcileWith(snapshot != null ? snapshot
+                    : new CapacityView.Snapshot(List.of(), List.of())));
+            return Behaviors.same();
+          })
+          .onMessage(ReconcileWith.class, r -> {
+            reconcile(r.snapshot());
+            return Behaviors.same();
           })
           .onMessage(Route.class, r -> {
             route(r.fault(), r.snapshot());
@@ -173,8 +243,26 @@ public final class FaultRouter {
       handle(faults, FaultDetector.State.empty());
     }
 
+    /** Known nodes that are no live member: each is routed as lost once (see LossReconciler). */
+    private void reconcile(CapacityView.Snapshot snapshot) {
+      if (liveMembers.isEmpty()) {
+        return;
+      }
+      Set<String> known = new TreeSet<>();
+      snapshot.nodes().forEach(n -> known.add(n.nodeId()));
+      snapshot.disks().forEach(d -> known.add(d.nodeId()));
+      LossReconciler.Step step = LossReconciler.reconcile(reconciled, known, liveMembers.get().now(), now(),
+          RECONCILE_EVERY);
+      reconciled = step.state();
+      handle(step.lost().stream()
+          .map(node -> (FaultDetector.Fault) new FaultDetector.NodeLost(node,
+              "not a live member of the cluster (found by reconciling the topology with the membership)"))
+          .toList());
+    }
+
     private void handle(List<FaultDetector.Fault> faults, FaultDetector.State state) {
       for (FaultDetector.Fault fault : faults) {
+        reconciled = reconciled.withRouted(FaultImpact.lostNodes(fault));
         String subject = subject(fault);
         MDC.put("nodeId", subject);
         ctx.getLog().warn("fault: {}; Toma routes it to the volumes it touches", fault);
@@ -227,6 +315,8 @@ public final class FaultRouter {
       String reason = fault instanceof FaultDetector.RackLost r ? "rack " + r.rack() + " lost"
           : fault instanceof FaultDetector.NodeLost n ? n.reason() : fault.toString();
       for (String node : new TreeSet<>(FaultImpact.lostNodes(fault))) {
+        // no new controller there until its agent registers again
+        sharding.entityRefFor(ControllerNode.TYPE_KEY, node).tell(new ControllerNode.MarkLost(reason));
         sharding.entityRefFor(ControllerNode.TYPE_KEY, node).<ControllerNode.NodeReply>ask(
             ControllerNode.Get::new, Duration.ofSeconds(10)).thenAccept(reply -> {
               if (reply instanceof ControllerNode.NodeStatus status) {
@@ -242,7 +332,7 @@ public final class FaultRouter {
             Set<String> volumes = new TreeSet<>();
             status.extents().stream().map(Extent::volumeId).forEach(volumes::add);
             tellVolumes(volumes, node, reason);
-            ref.tell(new PhysicalDisk.MarkLost("node " + node + " lost (" + reason + ")"));
+            ref.tell(new PhysicalDisk.MarkLost("node " + node + " lost (" + reason + ")", true));
           });
         }
       }
@@ -298,11 +388,14 @@ public final class FaultRouter {
       return state.nodes().keySet().stream().filter(n -> !n.equals(subject)).toList();
     }
 
-    /** Node ids are the members' {@code node-id:<id>} roles when they carry one, else host:port. */
+    /** Node ids are the members' {@code node:<id>} (or {@code node-id:<id>}) roles when they carry one, else host:port. */
     static String nodeId(org.apache.pekko.cluster.Member member) {
       for (String role : member.getRoles()) {
-        if (role.startsWith("node-id:")) {
-          return role.substring("node-id:".length());
+        // "node:<id>" is the role a Toma server gives its members; "node-id:<id>" the older form
+        for (String prefix : List.of("node:", "node-id:")) {
+          if (role.startsWith(prefix)) {
+            return role.substring(prefix.length());
+          }
         }
       }
       return member.address().hostPort();

@@ -32,7 +32,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * One machine (entity id = node id), the single writer of its controller slots: each volume it
  * hosts a controller of gets its own NVMe-oF port, whose service id is allocated here from a
  * range, so two volumes never share a port (each port carries one volume's ANA group). It also
- * holds the node's registration facts and whether an operator cordoned it.
+ * holds the node's registration facts, whether an operator cordoned it, and whether the fault
+ * router declared it lost: a lost node gets no new controller until its agent registers again.
  */
 public final class ControllerNode
     extends EventSourcedBehavior<ControllerNode.Command, ControllerNode.Event, ControllerNode.State> {
@@ -44,13 +45,16 @@ public final class ControllerNode
   public static final int FIRST_CONTROLLER_SERVICE_ID = 4430;
 
   public sealed interface Command extends CborSerializable
-      permits Register, SetCordoned, HostController, ReleaseController, Get {}
+      permits Register, SetCordoned, MarkLost, HostController, ReleaseController, Get {}
 
   public record Register(
       Set<String> roles, String zone, String rack, String fabricAddress, String hostNqn)
       implements Command {}
 
   public record SetCordoned(boolean cordoned, ActorRef<NodeReply> replyTo) implements Command {}
+
+  /** The fault router declared the node lost; idempotent. A later {@link Register} brings it back. */
+  public record MarkLost(String reason) implements Command {}
 
   /** Reserve a controller slot (a port) for the volume here; idempotent per volume. */
   public record HostController(String volumeId, ControllerRole role, ActorRef<SlotReply> replyTo)
@@ -75,7 +79,7 @@ public final class ControllerNode
   public record HostedController(ControllerRole role, int serviceId) implements CborSerializable {}
 
   public sealed interface Event extends CborSerializable
-      permits NodeRegistered, CordonChanged, ControllerHosted, ControllerReleased {}
+      permits NodeRegistered, CordonChanged, NodeDeclaredLost, ControllerHosted, ControllerReleased {}
 
   public record NodeRegistered(
       Set<String> roles, String zone, String rack, String fabricAddress, String hostNqn)
@@ -83,16 +87,19 @@ public final class ControllerNode
 
   public record CordonChanged(boolean cordoned) implements Event {}
 
+  /** The node was declared lost; the next {@link NodeRegistered} clears it. */
+  public record NodeDeclaredLost(String reason) implements Event {}
+
   public record ControllerHosted(String volumeId, ControllerRole role, int serviceId) implements Event {}
 
   public record ControllerReleased(String volumeId) implements Event {}
 
-  public record State(Optional<NodeRegistered> registration, boolean cordoned, HostedControllers hosted)
-      implements CborSerializable {
+  public record State(Optional<NodeRegistered> registration, boolean cordoned, HostedControllers hosted,
+      boolean lost) implements CborSerializable {
 
     Optional<NodeFacts> facts(String nodeId) {
       return registration.map(r -> new NodeFacts(
-          nodeId, r.roles(), r.zone(), r.rack(), r.fabricAddress(), r.hostNqn(), cordoned, hosted.size()));
+          nodeId, r.roles(), r.zone(), r.rack(), r.fabricAddress(), r.hostNqn(), cordoned, hosted.size(), lost));
     }
   }
 
@@ -193,7 +200,7 @@ public final class ControllerNode
 
   @Override
   public State emptyState() {
-    return new State(Optional.empty(), false, new HostedControllers(Map.of()));
+    return new State(Optional.empty(), false, new HostedControllers(Map.of()), false);
   }
 
   @Override
@@ -207,7 +214,8 @@ public final class ControllerNode
     return new SnapshotAdapter<>() {
       @Override
       public Object toJournal(State state) {
-        return new State(state.registration(), state.cordoned(), new HostedControllers(state.hosted().asMap()));
+        return new State(state.registration(), state.cordoned(), new HostedControllers(state.hosted().asMap()),
+            state.lost());
       }
 
       @Override
@@ -230,6 +238,7 @@ public final class ControllerNode
         .forAnyState()
         .onCommand(Register.class, this::onRegister)
         .onCommand(SetCordoned.class, this::onSetCordoned)
+        .onCommand(MarkLost.class, this::onMarkLost)
         .onCommand(HostController.class, this::onHost)
         .onCommand(ReleaseController.class, this::onRelease)
         .onCommand(Get.class, (state, cmd) -> {
@@ -246,7 +255,8 @@ public final class ControllerNode
   private Effect<Event, State> onRegister(State state, Register cmd) {
     NodeRegistered event = new NodeRegistered(
         Set.copyOf(cmd.roles()), cmd.zone(), cmd.rack(), cmd.fabricAddress(), cmd.hostNqn());
-    if (state.registration().equals(Optional.of(event))) {
+    // the same registration from a node declared lost is news: the node is back
+    if (state.registration().equals(Optional.of(event)) && !state.lost()) {
       state.facts(nodeId).ifPresent(observer::changed);
       return Effect().none();
     }
@@ -268,6 +278,14 @@ public final class ControllerNode
     });
   }
 
+  private Effect<Event, State> onMarkLost(State state, MarkLost cmd) {
+    if (state.lost() || state.registration().isEmpty()) {
+      return Effect().none();
+    }
+    return Effect().persist(new NodeDeclaredLost(cmd.reason()))
+        .thenRun(s -> s.facts(nodeId).ifPresent(observer::changed));
+  }
+
   private Effect<Event, State> onHost(State state, HostController cmd) {
     Optional<NodeFacts> facts = state.facts(nodeId);
     if (facts.isEmpty()) {
@@ -285,6 +303,10 @@ public final class ControllerNode
     }
     if (state.cordoned()) {
       cmd.replyTo().tell(new SlotRefused(nodeId, "node cordoned"));
+      return Effect().none();
+    }
+    if (state.lost()) {
+      cmd.replyTo().tell(new SlotRefused(nodeId, "node declared lost; it is placeable again once it registers"));
       return Effect().none();
     }
     Optional<Integer> serviceId = state.hosted().freeServiceId(slots);
@@ -316,8 +338,9 @@ public final class ControllerNode
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(NodeRegistered.class, (s, e) -> new State(Optional.of(e), s.cordoned(), s.hosted()))
-        .onEvent(CordonChanged.class, (s, e) -> new State(s.registration(), e.cordoned(), s.hosted()))
+        .onEvent(NodeRegistered.class, (s, e) -> new State(Optional.of(e), s.cordoned(), s.hosted(), false))
+        .onEvent(CordonChanged.class, (s, e) -> new State(s.registration(), e.cordoned(), s.hosted(), s.lost()))
+        .onEvent(NodeDeclaredLost.class, (s, e) -> new State(s.registration(), s.cordoned(), s.hosted(), true))
         .onEvent(ControllerHosted.class, (s, e) -> {
           s.hosted().put(e.volumeId(), new HostedController(e.role(), e.serviceId()));
           return s;

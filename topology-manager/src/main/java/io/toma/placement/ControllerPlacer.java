@@ -45,11 +45,13 @@ public final class ControllerPlacer {
     if (eligible.size() < needed) {
       long controllerNodes = nodes.stream().filter(NodeFacts::canHostControllers).count();
       long cordoned = nodes.stream().filter(NodeFacts::canHostControllers).filter(NodeFacts::cordoned).count();
+      long lost = nodes.stream().filter(NodeFacts::canHostControllers).filter(NodeFacts::lost).count();
       return new ControllerOutcome.Refused(
           "activeControllers=1 and standbyControllers=" + standbys + " need " + needed
               + " controller nodes; " + eligible.size() + " qualif" + (eligible.size() == 1 ? "ies" : "y")
               + (eligible.isEmpty() ? "" : ": " + eligible.stream().map(NodeFacts::nodeId).sorted().collect(Collectors.joining(", ")))
-              + " (" + controllerNodes + " with the controller role, " + cordoned + " cordoned)");
+              + " (" + controllerNodes + " with the controller role, " + cordoned + " cordoned"
+              + (lost > 0 ? ", " + lost + " declared lost" : "") + ")");
     }
     NodeFacts active = eligible.get(0);
     List<NodeFacts> rest = new ArrayList<>(eligible.subList(1, eligible.size()));
@@ -61,7 +63,8 @@ public final class ControllerPlacer {
   }
 
   private static boolean canHost(NodeFacts node) {
-    return node.canHostControllers() && !node.cordoned();
+    // a node declared lost stays out until it registers again (its agent is back)
+    return node.canHostControllers() && node.placeable();
   }
 
   private static long spreadHash(String volumeId, String nodeId) {

@@ -63,6 +63,20 @@ public final class TopologyService {
    */
   public static TopologyService init(ActorSystem<?> system, TopologySettings settings, HealingSettings healing,
       boolean followMembership) {
+    return init(system, settings, healing, followMembership, FaultRouter.LiveMembers.none());
+  }
+
+  /**
+   * As a server starts it: healing settings from its configuration, the fault router following
+   * the membership and reconciling the nodes the topology knows with the live members (so a loss
+   * that happened while the router moved to another manager is still routed).
+   */
+  public static TopologyService initServer(ActorSystem<?> system, TopologySettings settings, HealingSettings healing) {
+    return init(system, settings, healing, true, java.util.Optional.of(FaultRouter.LiveMembers.of(system)));
+  }
+
+  private static TopologyService init(ActorSystem<?> system, TopologySettings settings, HealingSettings healing,
+      boolean followMembership, java.util.Optional<FaultRouter.LiveMembers> liveMembers) {
     ActorRef<CapacityView.Command> capacity =
         system.systemActorOf(CapacityView.create(), "toma-capacity-view", Props.empty());
     ClusterSharding sharding = ClusterSharding.get(system);
@@ -94,7 +108,7 @@ public final class TopologyService {
     io.toma.healing.RepairRoster.init(system, settings.snapshotEvery());
     io.toma.healing.RepairRoster.Waker.init(system, settings.applyResendInterval().multipliedBy(10),
         volume -> sharding.entityRefFor(VirtualDisk.TYPE_KEY, volume).tell(new VirtualDisk.WakeForRepair()));
-    ActorRef<FaultRouter.Command> faults = FaultRouter.init(system, capacity, healing, followMembership);
+    ActorRef<FaultRouter.Command> faults = FaultRouter.init(system, capacity, healing, followMembership, liveMembers);
     system.systemActorOf(NodeReports.create(faults), "toma-node-reports", Props.empty());
     return new TopologyService(system, settings, capacity, faults);
   }

@@ -106,7 +106,7 @@ class PhysicalDiskTest {
   @Test
   void aLostDiskThatItsReturningNodeRegistersHealthyAgainTakesGrantsAgain() {
     grant("vol1", "l0r0", GIB);
-    disk.runCommand(new PhysicalDisk.MarkLost("node n1 lost (downed)"));
+    disk.runCommand(new PhysicalDisk.MarkLost("node n1 lost (downed)", true));
     assertInstanceOf(PhysicalDisk.Refused.class, grant("vol2", "l0r0", GIB));
 
     PhysicalDisk.State before = disk.getState();
@@ -203,5 +203,30 @@ class PhysicalDiskTest {
     grantOn(d, "vol2", "l0r1g1", 2 * GIB);
     grantOn(d, "vol3", "l1r0g12", GIB);
     assertEquals(3 * GIB, facts.get(facts.size() - 1).repairBytes());
+  }
+
+  @Test
+  void aDiskLostWithItsNodeIsUsableAgainOnceTheReturnedNodeRegistersItHealthy() {
+    grant("vol1", "l0r0", GIB);
+    disk.runCommand(new PhysicalDisk.MarkLost("node n1 lost (downed)", true));
+    assertInstanceOf(PhysicalDisk.Refused.class, grant("vol2", "l0r0", GIB));
+
+    disk.runCommand(new PhysicalDisk.Register("n1", "z1", "r1", 10 * GIB, true));
+
+    assertTrue(published.get(published.size() - 1).healthy(), "the capacity view sees the disk healthy again");
+    assertInstanceOf(PhysicalDisk.Granted.class, grant("vol2", "l0r0", GIB));
+    disk.restart();
+    assertFalse(disk.getState().lost(), "the return survives a restart");
+    assertEquals(2, disk.getState().allocator().extents().size(), "the extents held while lost are kept");
+  }
+
+  @Test
+  void aDiskLostOnItsOwnStaysLostWhenItsNodeRegistersAgain() {
+    disk.runCommand(new PhysicalDisk.MarkLost("I/O errors"));
+
+    disk.runCommand(new PhysicalDisk.Register("n1", "z1", "r1", 10 * GIB, true));
+
+    assertInstanceOf(PhysicalDisk.Refused.class, grant("vol1", "l0r0", GIB));
+    assertFalse(published.get(published.size() - 1).healthy());
   }
 }

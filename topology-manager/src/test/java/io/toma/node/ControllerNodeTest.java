@@ -88,4 +88,19 @@ class ControllerNodeTest {
     node.persistenceTestKit().clearByPersistenceId("ControllerNode|c1");
     assertEquals(before, node.restart().state());
   }
+
+  @Test
+  void aNodeDeclaredLostGetsNoNewControllerUntilItRegistersAgain() {
+    node.runCommand(new ControllerNode.MarkLost("downed"));
+    assertTrue(published.get(published.size() - 1).lost(), "the capacity view hears the node is lost");
+    assertInstanceOf(ControllerNode.SlotRefused.class, host("vol1", ControllerRole.ACTIVE));
+
+    node.runCommand(new ControllerNode.Register(Set.of("controller", "disk"), "z1", "r1", "10.0.0.1",
+        "nqn.2026-11.io.toma:host:c1"));
+
+    assertTrue(!published.get(published.size() - 1).lost(), "the same registration brings the node back");
+    assertInstanceOf(ControllerNode.SlotGranted.class, host("vol1", ControllerRole.ACTIVE));
+    node.restart();
+    assertTrue(!node.getState().lost(), "the return survives a restart");
+  }
 }
