@@ -109,7 +109,9 @@ final class NodeRuntime {
         .withIntervals(
             agentConfig.getDuration("reconcile-interval"),
             agentConfig.getDuration("watch-interval"),
-            agentConfig.getDuration("path-grace"));
+            agentConfig.getDuration("path-grace"))
+        // One value for both sides: the managers wait it out before failing over a converged node.
+        .withSelfFenceTimeout(plan.settings().timeouts().selfFence());
     guardian.spawn(NodeAgent.create(settings, hardware.kernel()), "agent");
     guardian.getLog().info("{} ({}) in {}/{}: node agent started, NVMe-oF on {}, disks [{}]",
         node.id(), String.join(", ", storageRoles.stream().sorted().toList()), node.zone(), node.rack(),
