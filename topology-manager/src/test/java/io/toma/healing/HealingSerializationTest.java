@@ -96,8 +96,6 @@ class HealingSerializationTest {
     all.add(new FaultDetector.NodeBack("n"));
     all.add(new FaultDetector.LinkBack("a", "b"));
     all.add(new FaultDetector.RaidMemberBack("a", new Refs.LegRef("v", 0), 1));
-    all.add(new VolumeHealth.Health(VolumeHealth.Status.REBUILDING, "leg 0 slot 1 at 40%",
-        Optional.of(40)));
 
     assertCovers(all, FaultDetector.Fault.class);
     verifyAll(all);
