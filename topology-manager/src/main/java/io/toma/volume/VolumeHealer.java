@@ -79,6 +79,7 @@ final class VolumeHealer {
       }
     }
     membersLostOn(s, nodeId, "node " + nodeId + " lost (" + reason + ")");
+    StandbyReplacement.check(s);
   }
 
   /** Whether a (converged) node holds members of the volume, current or being replaced, on its own disks. */
@@ -237,9 +238,15 @@ final class VolumeHealer {
       startFailover(s, lastFailed(s.state), "no active controller");
       return;
     }
+    if (StandbyReplacement.onSlot(s, msg)) {
+      return;
+    }
     if (f.isEmpty() || f.get().stage() != Failover.Stage.STANDBY_PLACEMENT_REQUESTED) {
-      if (msg.reply().orElse(null) instanceof ControllerNode.SlotGranted) {
-        s.send(new Outbound.ReleaseControllerSlot(msg.nodeId(), "")); // nobody waits for it any more
+      boolean controller = s.state.placement().orElseThrow().controllers().stream()
+          .anyMatch(c -> c.nodeId().equals(msg.nodeId()));
+      if (msg.reply().orElse(null) instanceof ControllerNode.SlotGranted && !controller) {
+        // nobody waits for it any more (a repeated ask for a node that is a controller keeps its slot)
+        s.send(new Outbound.ReleaseControllerSlot(msg.nodeId(), ""));
       }
       return;
     }
@@ -254,7 +261,7 @@ final class VolumeHealer {
     }
   }
 
-  private static void addStandby(Steps s, ControllerNode.SlotGranted granted) {
+  static void addStandby(Steps s, ControllerNode.SlotGranted granted) {
     NodeFacts node = granted.node();
     int highest = s.state.placement().orElseThrow().controllers().stream().mapToInt(ControllerPlacement::cntlidMax)
         .max().orElse(0);
@@ -647,6 +654,7 @@ final class VolumeHealer {
       s.state.returnedLostNodes().forEach(n -> s.emit(new VolumeRecord.LostNodeReturned(n)));
     }
     ensureController(s);
+    StandbyReplacement.check(s);
     if (s.state.phase() == Phase.PLACED) {
       MemberSuspicion.onTick(s);
       schedule(s);

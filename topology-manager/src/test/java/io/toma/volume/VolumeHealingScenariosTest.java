@@ -262,12 +262,14 @@ class VolumeHealingScenariosTest {
     assertEquals(active, w.active(), "losing the standby moves no writer");
 
     reportInSync(w);
-    assertTrue(w.record.nodesBehind().contains(first.nodeId()), "the dead node is still owed its revision");
+    // the lost standby left the placement (a new standby was placed): its node is owed a removal
+    assertFalse(w.record.nodesBehind().contains(first.nodeId()), "the dead node holds no role any more");
+    assertTrue(w.record.draining().containsKey(first.nodeId()), "the dead node is sent Remove should it return");
     assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
 
     w.deadNodes.remove(first.nodeId());
     w.feed(new VolumeInput.Tick());
-    assertFalse(w.record.nodesBehind().contains(first.nodeId()), "the returned node applied what it was owed");
+    assertFalse(w.record.draining().containsKey(first.nodeId()), "the returned node removed what it held");
     assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
     assertEquals(w.record, w.replayed(), "the journal replays to the same state");
   }
