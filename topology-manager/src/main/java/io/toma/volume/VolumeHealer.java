@@ -54,9 +54,12 @@ final class VolumeHealer {
     VolumePlacement placement = state.placement().orElseThrow();
     // A retired member (replaced, its old extent not released yet) counts: raid1 usually fails a
     // dead node's member before the node's loss arrives, and until the node is known lost the
-    // active keeps connecting to that member (docs/failures.md, "Rack lost").
+    // active keeps connecting to that member (docs/failures.md, "Rack lost"). So does a node that
+    // holds nothing any more but still owes the removal of an old slice (the replacement was in
+    // sync before the loss arrived): unnoted, the volume would wait for a dead node's answer.
     boolean uses = placement.nodes().contains(nodeId)
         || state.healing().retired().values().stream().anyMatch(r -> r.nodeId().equals(nodeId))
+        || state.draining().containsKey(nodeId)
         || state.healing().failover().map(f -> !f.stage().finished()
             && (f.fencePending().contains(nodeId) || f.eligibleStandbys().contains(nodeId))).orElse(false);
     if (!uses) {

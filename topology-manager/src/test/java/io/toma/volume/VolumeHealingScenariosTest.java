@@ -406,6 +406,33 @@ class VolumeHealingScenariosTest {
     assertEquals(w.record, w.replayed(), "the journal replays to the same state");
   }
 
+  /**
+   * Rack loss test (crash first), a run where the replacement was in sync before the node's loss
+   * arrived: the node held nothing of the volume any more but still owed the removal of the old
+   * slice, so the loss was ignored and the volume stayed Rebuilding, waiting for a dead node.
+   */
+  @Test
+  void a_node_lost_after_its_replaced_member_is_in_sync_no_longer_keeps_the_volume_waiting_for_it() {
+    DeciderWorld w = firstOnline("vol-drained", 1, 2, v -> {
+      String a = v.active();
+      return v.record.placement().orElseThrow().replicas().stream().filter(m -> !m.nodeId().equals(a))
+          .noneMatch(m -> m.nodeId().equals(standby(v.record)));
+    });
+    String active = w.active();
+    ReplicaPlacement far = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> !m.nodeId().equals(active)).findFirst().orElseThrow();
+    w.deadNodes.add(far.nodeId()); // it crashed: it never answers the removal of the old slice
+    w.feed(new VolumeInput.MemberLost(far.diskId(), "raid1 marked it failed"));
+    reportInSync(w);
+    assertTrue(w.record.draining().containsKey(far.nodeId()), "the old member's node owes the slice's removal");
+    assertEquals(VolumeState.REBUILDING, w.record.visibleState(), w.record.reason().orElse(""));
+
+    w.feed(new VolumeInput.NodeLost(far.nodeId(), "downed"));
+    assertTrue(w.record.healing().lostNodes().contains(far.nodeId()), "the node's loss is noted");
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
+    assertEquals(w.record, w.replayed(), "the journal replays to the same state");
+  }
+
   static boolean connectsTo(DeciderWorld w, String controller, ReplicaPlacement member) {
     String nqn = VolumeNames.memberNqn(w.volumeId, member.tag());
     return w.record.desiredStates().get(controller).connections().stream()
