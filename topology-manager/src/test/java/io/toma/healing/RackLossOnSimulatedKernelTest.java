@@ -216,6 +216,8 @@ class RackLossOnSimulatedKernelTest {
       assertTrue(perDisk.values().stream().allMatch(n -> n <= 1), "at most one rebuild per disk: " + perDisk);
     }
     // urgency: a rebuild with a spare copy is never admitted onto a disk that a rebuild with none waited for
+    // (before and after the admission: a waiting rebuild asked again for another target, as after a
+    // refusal on a disk of the crashed rack, no longer waits for the disk it first named)
     for (int i = 1; i < seen.size(); i++) {
       Sample prev = seen.get(i - 1);
       Sample now = seen.get(i);
@@ -225,9 +227,14 @@ class RackLossOnSimulatedKernelTest {
         }
         for (Map.Entry<Key, Lease> w : prev.waiting().entrySet()) {
           boolean moreUrgent = w.getValue().repair().spareCopies() < g.getValue().repair().spareCopies();
-          assertTrue(!(moreUrgent && now.waiting().containsKey(w.getKey()) && overlap(w.getValue(), g.getValue())),
-              g.getKey() + " (spare " + g.getValue().repair().spareCopies() + ") admitted onto a disk "
-                  + w.getKey() + " (spare " + w.getValue().repair().spareCopies() + ") waits for");
+          boolean stillWaits = now.waiting().containsKey(w.getKey());
+          assertTrue(!(moreUrgent && stillWaits && overlap(w.getValue(), g.getValue())
+                  && overlap(now.waiting().get(w.getKey()), g.getValue())),
+              () -> g.getKey() + " (spare " + g.getValue().repair().spareCopies() + ", touches "
+                  + g.getValue().repair().touches() + ") admitted onto a disk " + w.getKey() + " (spare "
+                  + w.getValue().repair().spareCopies() + ", touching " + w.getValue().repair().touches()
+                  + " then, " + now.waiting().get(w.getKey()).repair().touches() + " now) waits for; granted before "
+                  + prev.granted().keySet());
         }
       }
     }
