@@ -62,16 +62,19 @@ public record RebuildPermits(Caps caps, SortedMap<Key, Lease> granted, SortedMap
 
   /**
    * A rebuild asks to start. Admitted at once when the caps allow and nothing more urgent waits for
-   * the same disks; queued otherwise. Asking again for a rebuild already admitted admits it again
-   * (the answer was lost) and renews it.
+   * the same disks; queued otherwise. Asking again for a rebuild already admitted on the same disks
+   * admits it again (the answer was lost) and renews it; asking with other disks (a new target after
+   * a refused grant) queues it again, so the new disks are checked against the caps too.
    */
   public Step request(Key key, PendingRepair repair, long now, long leaseMillis) {
     TreeMap<Key, Lease> g = new TreeMap<>(granted);
     TreeMap<Key, Lease> w = new TreeMap<>(waiting);
-    if (g.containsKey(key)) {
-      g.put(key, new Lease(g.get(key).repair(), now + leaseMillis));
+    Lease held = g.get(key);
+    if (held != null && sameDisks(held.repair(), repair)) {
+      g.put(key, new Lease(held.repair(), now + leaseMillis));
       return new Step(new RebuildPermits(caps, g, w), List.of(key));
     }
+    g.remove(key);
     w.put(key, new Lease(repair, now + leaseMillis));
     return new RebuildPermits(caps, g, w).admit(now);
   }
@@ -79,8 +82,9 @@ public record RebuildPermits(Caps caps, SortedMap<Key, Lease> granted, SortedMap
   /**
    * A volume says which of its rebuilds still need a permit: {@code copying} are past admission
    * (their extent granted, attached or syncing), {@code asking} wait for one. Each is renewed;
-   * a copying rebuild the table does not know (a restart lost it) is counted again at once, an
-   * asking one is queued again. Every other permit or place of that volume is released.
+   * a copying rebuild the table does not know (a restart lost it) is counted again at once, on the
+   * disks it loads now; an asking one is queued again, and so is an admitted one that now asks for
+   * other disks. Every other permit or place of that volume is released.
    */
   public Step renew(String volume, Map<String, PendingRepair> copying, Map<String, PendingRepair> asking,
       long now, long leaseMillis) {
@@ -92,17 +96,22 @@ public record RebuildPermits(Caps caps, SortedMap<Key, Lease> granted, SortedMap
     copying.forEach((tag, repair) -> {
       Key k = new Key(volume, tag);
       w.remove(k);
-      g.put(k, new Lease(g.containsKey(k) ? g.get(k).repair() : repair, now + leaseMillis));
+      g.put(k, new Lease(repair, now + leaseMillis));
     });
     asking.forEach((tag, repair) -> {
       Key k = new Key(volume, tag);
-      if (g.containsKey(k)) {
+      if (g.containsKey(k) && sameDisks(g.get(k).repair(), repair)) {
         g.put(k, new Lease(g.get(k).repair(), now + leaseMillis));
       } else {
+        g.remove(k);
         w.put(k, new Lease(repair, now + leaseMillis));
       }
     });
     return new RebuildPermits(caps, g, w).admit(now);
+  }
+
+  private static boolean sameDisks(PendingRepair a, PendingRepair b) {
+    return Set.copyOf(a.touches()).equals(Set.copyOf(b.touches()));
   }
 
   /** The rebuild finished or gave up: its permit frees the disks for the next. */

@@ -114,6 +114,38 @@ class RebuildPermitsTest {
   }
 
   @Test
+  void an_admitted_rebuild_asking_again_for_a_new_target_waits_if_that_disk_is_busy() {
+    RebuildPermits p = RebuildPermits.empty(ONE_PER_DISK)
+        .request(new Key("v1", "t"), repair("v1", 2, disk("n1"), disk("n2")), 0, LEASE).permits()
+        .request(new Key("v2", "t"), repair("v2", 2, disk("n3"), disk("n4")), 0, LEASE).permits();
+
+    RebuildPermits.Step again = p.request(new Key("v1", "t"), repair("v1", 2, disk("n1"), disk("n2")), 1, LEASE);
+    assertEquals(List.of(new Key("v1", "t")), again.admitted(), "same disks: a lost answer, admitted again");
+
+    RebuildPermits.Step moved = again.permits().request(new Key("v1", "t"),
+        repair("v1", 2, disk("n1"), disk("n4")), 2, LEASE);
+    assertEquals(List.of(), moved.admitted(), "its new target n4 already carries v2's rebuild");
+    assertEquals(1, moved.permits().load().onDisk(disk("n4")), "n4 keeps one rebuild, not two");
+    assertEquals(0, moved.permits().load().onDisk(disk("n2")), "the refused target is no longer counted");
+
+    RebuildPermits.Step renewed = moved.permits().renew("v1", Map.of(),
+        Map.of("t", repair("v1", 2, disk("n1"), disk("n4"))), 3, LEASE);
+    assertEquals(List.of(), renewed.admitted(), "still waiting at its renewal");
+    assertEquals(List.of(new Key("v1", "t")), renewed.permits().release(new Key("v2", "t"), 4).admitted(),
+        "v2 done: v1 starts on its new target");
+  }
+
+  @Test
+  void a_renewal_that_names_other_disks_for_an_admitted_ask_queues_it_again() {
+    RebuildPermits p = RebuildPermits.empty(ONE_PER_DISK)
+        .request(new Key("v1", "t"), repair("v1", 2, disk("n1"), disk("n2")), 0, LEASE).permits()
+        .request(new Key("v2", "t"), repair("v2", 2, disk("n3"), disk("n4")), 0, LEASE).permits();
+    RebuildPermits.Step s = p.renew("v1", Map.of(), Map.of("t", repair("v1", 2, disk("n1"), disk("n3"))), 1, LEASE);
+    assertTrue(s.permits().waiting().containsKey(new Key("v1", "t")), "n3 is busy: v1 waits");
+    assertEquals(1, s.permits().load().onDisk(disk("n3")));
+  }
+
+  @Test
   void a_renewal_releases_what_the_volume_no_longer_lists() {
     RebuildPermits p = RebuildPermits.empty(ONE_PER_DISK)
         .request(new Key("v1", "t"), repair("v1", 2, disk("n1"), disk("n2")), 0, LEASE).permits();
