@@ -200,12 +200,12 @@ public final class VolumeDecider {
     CapacityView.Snapshot snapshot = msg.snapshot();
     Set<String> cordoned = snapshot.nodes().stream().filter(NodeFacts::cordoned)
         .map(NodeFacts::nodeId).collect(Collectors.toCollection(TreeSet::new));
-    Map<String, String> addresses = new TreeMap<>();
-    snapshot.nodes().forEach(n -> addresses.put(n.nodeId(), n.fabricAddress()));
+    Map<String, String> allAddresses = new TreeMap<>();
+    snapshot.nodes().forEach(n -> allAddresses.put(n.nodeId(), n.fabricAddress()));
     PlacementRequest request = PlacementRequest.forNewVolume(s.volumeId, spec.layout().legs(),
         spec.layout().replicas(), geometry.extentBytes(), spec.layout().level(), round.excludedDisks());
     // A disk whose node has not registered yet has no address to export from: not a candidate.
-    var known = snapshot.disks().stream().filter(d -> addresses.containsKey(d.nodeId())).toList();
+    var known = snapshot.disks().stream().filter(d -> allAddresses.containsKey(d.nodeId())).toList();
     PlacementOutcome disks = DiskPlacer.forNewVolumes(s.ctx.settings().spareReserveFraction())
         .place(request, known, cordoned);
     if (disks instanceof PlacementOutcome.Refused refused) {
@@ -224,6 +224,10 @@ public final class VolumeDecider {
     order.add(chosen.active().nodeId());
     chosen.standbys().forEach(n -> order.add(n.nodeId()));
     Set<String> diskIds = members.stream().map(m -> m.disk().diskId()).collect(Collectors.toCollection(TreeSet::new));
+    // the round records the addresses of the chosen disks' nodes only: the event is written with
+    // every create, and the whole cluster's map made it grow with the cluster
+    Map<String, String> addresses = new TreeMap<>();
+    members.forEach(m -> addresses.put(m.disk().nodeId(), allAddresses.get(m.disk().nodeId())));
     int attempt = msg.attempt();
     var chosenEvent = new VolumeRecord.CandidatesChosen(attempt, diskIds, order, members.size() + order.size(), addresses);
     if (round.attempt() == 0) {
