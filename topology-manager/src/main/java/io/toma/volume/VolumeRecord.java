@@ -479,7 +479,13 @@ public record VolumeRecord(
       e.touchedDisks = Set.of();
       e.touchedNodes = Set.of();
       e.placing = Optional.empty();
-      return e.build().reconfigured(Map.of());
+      VolumeRecord placed = e.build();
+      // A new volume's nodes are its placement's (nothing retired, lost or drained yet): each gets
+      // the first revision without deriving the desired states here. They are derived once, when
+      // that revision is sent; this fold, and Pekko's fold of the same event, had derived them too.
+      boolean fresh = desiredRevisions.isEmpty() && draining.isEmpty() && healing.lostNodes().isEmpty()
+          && healing.retired().isEmpty();
+      return fresh ? placed.firstRevisionFor(p.placement().nodes()) : placed.reconfigured(Map.of());
     }
     if (event instanceof CreationAbandoned) {
       return absent();
@@ -750,6 +756,20 @@ public record VolumeRecord(
     node.ifPresent(nodes::add);
     return new PlacementRound(r.attempt(), r.expected(), r.controllerOrder(), r.addresses(), r.granted(), r.slots(),
         refusedNow, disks, nodes, all);
+  }
+
+  /** Bump the revision and give it to every one of {@code nodes}, the only nodes the volume touches. */
+  private VolumeRecord firstRevisionFor(Set<String> nodes) {
+    long next = revision + 1;
+    Map<String, Long> desired = new TreeMap<>();
+    nodes.forEach(node -> desired.put(node, next));
+    Map<String, Long> applied = new TreeMap<>(appliedRevisions);
+    applied.keySet().retainAll(nodes);
+    Edit e = new Edit(this);
+    e.revision = next;
+    e.desiredRevisions = desired;
+    e.appliedRevisions = applied;
+    return e.build();
   }
 
   /** Bump the revision and give it to every node whose desired state differs from {@code before}. */

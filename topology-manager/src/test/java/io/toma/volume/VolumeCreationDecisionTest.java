@@ -41,6 +41,8 @@ class VolumeCreationDecisionTest {
     assertEquals(4, started.candidates().orElseThrow().expected(), "2 members and 2 controllers asked at once");
     assertInstanceOf(VolumeRecord.VolumePlaced.class, w.journal.get(1));
     assertEquals(new VolumeRecord.NodesInSync(1), w.journal.get(2));
+    assertEquals(w.record.desiredStates().keySet(), w.record.desiredRevisions().keySet(),
+        "every node with a desired state got the first revision, and no other");
     assertEquals(w.record, w.replayed(), "the journal replays to the same Online volume");
   }
 
