@@ -18,9 +18,18 @@ public final class JournalConfig {
 
   private JournalConfig() {}
 
+  /**
+   * Payloads up to this size stay in the journal row. The JDBC plugin's H2 schema stores events as
+   * BLOBs, and H2 moves any BLOB longer than 256 bytes (its default) to a separate LOB store: most
+   * volume events are larger (a placement is ~1 KB of CBOR), so each write cost a LOB insert, and
+   * its clean-up, on top of the row (docs/benchmarks.md §2).
+   */
+  static final int INPLACE_LOB_BYTES = 16 * 1024;
+
   /** The H2 URL for a data directory; H2 refuses paths that are not absolute. */
   public static String h2Url(Path dataDir) {
-    return "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("journal");
+    return "jdbc:h2:file:" + dataDir.toAbsolutePath().normalize().resolve("journal")
+        + ";MAX_LENGTH_INPLACE_LOB=" + INPLACE_LOB_BYTES;
   }
 
   /** Layer over the node's configuration: {@code JournalConfig.overrides(s).withFallback(base)}. */

@@ -27,8 +27,15 @@ public record ExtentAllocator(long sizeBytes, List<Extent> extents) implements C
     return new ExtentAllocator(sizeBytes, List.of());
   }
 
+  // Plain loops below, not streams: every grant runs them over all the disk's extents, and the
+  // stream pipelines were a visible share of a create's CPU (docs/benchmarks.md §2).
+
   public long usedBytes() {
-    return extents.stream().mapToLong(Extent::lengthBytes).sum();
+    long used = 0;
+    for (Extent e : extents) {
+      used += e.lengthBytes();
+    }
+    return used;
   }
 
   public long freeBytes() {
@@ -36,11 +43,22 @@ public record ExtentAllocator(long sizeBytes, List<Extent> extents) implements C
   }
 
   public Optional<Extent> find(String volumeId, String tag) {
-    return extents.stream().filter(e -> e.volumeId().equals(volumeId) && e.tag().equals(tag)).findFirst();
+    for (Extent e : extents) {
+      if (e.volumeId().equals(volumeId) && e.tag().equals(tag)) {
+        return Optional.of(e);
+      }
+    }
+    return Optional.empty();
   }
 
   public List<Extent> ownedBy(String volumeId) {
-    return extents.stream().filter(e -> e.volumeId().equals(volumeId)).toList();
+    List<Extent> owned = new ArrayList<>(2);
+    for (Extent e : extents) {
+      if (e.volumeId().equals(volumeId)) {
+        owned.add(e);
+      }
+    }
+    return List.copyOf(owned);
   }
 
   /** The first gap that holds {@code lengthBytes} (rounded up to the alignment), or empty. */

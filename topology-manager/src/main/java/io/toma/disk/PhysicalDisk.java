@@ -122,8 +122,12 @@ public final class PhysicalDisk
     }
 
     DiskFacts facts(String diskId) {
-      long repairBytes = allocator.extents().stream()
-          .filter(e -> ReplicaPlacement.isReplacementTag(e.tag())).mapToLong(Extent::lengthBytes).sum();
+      long repairBytes = 0; // a loop: this runs on every grant, over every extent of the disk
+      for (Extent e : allocator.extents()) {
+        if (ReplicaPlacement.isReplacementTag(e.tag())) {
+          repairBytes += e.lengthBytes();
+        }
+      }
       return new DiskFacts(
           diskId, nodeId, zone, rack, allocator.sizeBytes(), allocator.freeBytes(), healthy && !lost, repairBytes);
     }

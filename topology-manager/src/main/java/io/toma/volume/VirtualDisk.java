@@ -215,7 +215,10 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   private Map<String, AgentProtocol.Command> owed = Map.of();
   /** Cluster-wide rebuild admission, when the coordinator runs (not in single-entity tests). */
   private final Optional<RebuildGate> gate;
-  /** The record as of the latest decision (the gate computes what a rebuild loads from it). */
+  /**
+   * The record as of the latest decision, what it learnt without persisting included: the state
+   * every decision starts from (and the gate computes what a rebuild loads from it).
+   */
   private VolumeRecord current = VolumeRecord.absent();
   /** What the repair roster was last told of this volume (empty: nothing yet since start). */
   private Optional<Boolean> rosterTold = Optional.empty();
@@ -250,6 +253,7 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   public SignalHandler<VolumeRecord> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), state -> {
+          current = state;
           retime(state);
           ctx.getSelf().tell(new Answer(new VolumeInput.Recovered()));
         })
@@ -271,7 +275,13 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
     return this::onCommand;
   }
 
-  private Effect<Event, VolumeRecord> onCommand(VolumeRecord s, Command command) {
+  /**
+   * Decides on {@link #current}, not on the persisted state Pekko hands in: the latest decision's
+   * record also holds what this incarnation learnt without persisting it
+   * ({@link VolumeRecord.NotPersisted}).
+   */
+  private Effect<Event, VolumeRecord> onCommand(VolumeRecord persisted, Command command) {
+    VolumeRecord s = current;
     if (command instanceof Answer c) {
       if (c.input() instanceof VolumeInput.CapacityArrived arrived) {
         latestCapacity = arrived.snapshot();
@@ -375,20 +385,21 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
         waiter(Outbound.WaiterKind.GROW, r);
       }
     });
+    VolumeRecord after = decision.after();
     if (decision.events().isEmpty()) {
-      current = state;
+      current = after;
       perform(decision, replyTo);
-      gate.ifPresent(g -> g.settle(state));
-      tellRoster(state);
-      retime(state);
+      gate.ifPresent(g -> g.settle(after));
+      tellRoster(after);
+      retime(after);
       return Effect().none();
     }
-    return Effect().persist(decision.events()).thenRun(s -> {
-      current = s;
+    return Effect().persist(decision.events()).thenRun(persisted -> {
+      current = after;
       perform(decision, replyTo);
-      gate.ifPresent(g -> g.settle(s));
-      tellRoster(s);
-      retime(s);
+      gate.ifPresent(g -> g.settle(after));
+      tellRoster(after);
+      retime(after);
     });
   }
 

@@ -39,9 +39,10 @@ import java.util.stream.Collectors;
  *   <li>Map what arrived to a {@link VolumeInput} (keep any replyTo aside).
  *   <li>Call {@link #decide} with the current {@link VolumeRecord} and a {@link DecisionContext}
  *       (now, a fresh id, settings, the latest capacity snapshot, raid observations).
- *   <li>Persist {@link Decision#events()} in order, atomically; fold each with
- *       {@link VolumeRecord#apply} (the decision already did, so {@link Decision#after()} is the
- *       state the shell will hold).
+ *   <li>Persist {@link Decision#events()} in order, atomically, and hold {@link Decision#after()}
+ *       as the record for the next decision: it also knows what this incarnation learnt and did
+ *       not persist ({@link VolumeRecord.NotPersisted}: a placement round's answers, agents'
+ *       acknowledgements), which a restart forgets safely.
  *   <li>Only then: answer the caller with {@link Decision#reply()} if present, and perform every
  *       {@link Decision#outbound()} in order, feeding each answer back as the input it names.
  *   <li>After recovering a journal, feed {@link VolumeInput.Recovered}; feed
@@ -63,7 +64,9 @@ public final class VolumeDecider {
   /**
    * The outcome of one decision.
    *
-   * @param after the record once {@code events} are applied (what the shell holds next)
+   * @param after the record once every emitted event is applied (what the shell holds next),
+   *     those not persisted ({@link VolumeRecord.NotPersisted}) included
+   * @param events the events to persist, in order, atomically
    */
   public record Decision(VolumeRecord after, List<Event> events, List<Outbound> outbound, Optional<VolumeReply> reply) {
     public Decision {
@@ -129,6 +132,11 @@ public final class VolumeDecider {
     if (s.state.phase() == Phase.PLACED && s.state.revision() > state.revision()) {
       sendPending(s); // whatever changed the nodes' desired states, they hear of it now
     }
+    if (s.state.phase() == Phase.PLACED && state.phase() == Phase.PLACED && !state.nodesBehind().isEmpty()
+        && s.state.nodesBehind().isEmpty()) {
+      // the acknowledgements on the way were kept in memory; the arrival in sync is recorded once
+      s.emit(new VolumeRecord.NodesInSync(s.state.revision()));
+    }
     return s.decision();
   }
 
@@ -147,7 +155,9 @@ public final class VolumeDecider {
     VolumeRecord state = s.state;
     switch (state.phase()) {
       case ABSENT -> {
-        s.emit(new VolumeRecord.CreationStarted(spec, s.ctx.freshId()));
+        // Nothing is written yet: the first write records the creation with its first candidates
+        // (one row, not two), once the capacity snapshot to choose them from is at hand.
+        s.emit(new VolumeRecord.CreationRequested(spec, s.ctx.freshId()));
         s.send(new Outbound.FetchCapacity(1));
         // the caller is answered when placement ends: the shell keeps it as a CREATE waiter
       }
@@ -180,8 +190,9 @@ public final class VolumeDecider {
   private static void onCapacity(Steps s, VolumeInput.CapacityArrived msg) {
     VolumeRecord state = s.state;
     PlacementRound round = state.placing().orElse(null);
-    if (state.phase() != Phase.PLACING || round == null || msg.attempt() != round.attempt() + 1
-        || (round.attempt() > 0 && !round.complete())) {
+    // Attempt n+1 is fetched once: when attempt n completed with refusals, or on recovery (the
+    // answers of an interrupted attempt died with the old incarnation; its candidates are touched).
+    if (state.phase() != Phase.PLACING || round == null || msg.attempt() != round.attempt() + 1) {
       return;
     }
     VolumeSpec spec = state.spec().orElseThrow();
@@ -189,12 +200,12 @@ public final class VolumeDecider {
     CapacityView.Snapshot snapshot = msg.snapshot();
     Set<String> cordoned = snapshot.nodes().stream().filter(NodeFacts::cordoned)
         .map(NodeFacts::nodeId).collect(Collectors.toCollection(TreeSet::new));
-    Map<String, String> addresses = new TreeMap<>();
-    snapshot.nodes().forEach(n -> addresses.put(n.nodeId(), n.fabricAddress()));
+    Map<String, String> allAddresses = new TreeMap<>();
+    snapshot.nodes().forEach(n -> allAddresses.put(n.nodeId(), n.fabricAddress()));
     PlacementRequest request = PlacementRequest.forNewVolume(s.volumeId, spec.layout().legs(),
         spec.layout().replicas(), geometry.extentBytes(), spec.layout().level(), round.excludedDisks());
     // A disk whose node has not registered yet has no address to export from: not a candidate.
-    var known = snapshot.disks().stream().filter(d -> addresses.containsKey(d.nodeId())).toList();
+    var known = snapshot.disks().stream().filter(d -> allAddresses.containsKey(d.nodeId())).toList();
     PlacementOutcome disks = DiskPlacer.forNewVolumes(s.ctx.settings().spareReserveFraction())
         .place(request, known, cordoned);
     if (disks instanceof PlacementOutcome.Refused refused) {
@@ -213,8 +224,19 @@ public final class VolumeDecider {
     order.add(chosen.active().nodeId());
     chosen.standbys().forEach(n -> order.add(n.nodeId()));
     Set<String> diskIds = members.stream().map(m -> m.disk().diskId()).collect(Collectors.toCollection(TreeSet::new));
+    // the round records the addresses of the chosen disks' nodes only: the event is written with
+    // every create, and the whole cluster's map made it grow with the cluster
+    Map<String, String> addresses = new TreeMap<>();
+    members.forEach(m -> addresses.put(m.disk().nodeId(), allAddresses.get(m.disk().nodeId())));
     int attempt = msg.attempt();
-    s.emit(new VolumeRecord.CandidatesChosen(attempt, diskIds, order, members.size() + order.size(), addresses));
+    var chosenEvent = new VolumeRecord.CandidatesChosen(attempt, diskIds, order, members.size() + order.size(), addresses);
+    if (round.attempt() == 0) {
+      // the first write of the create: nothing of it is in the journal yet (or, in a journal
+      // written before, only its CreationStarted, which this one replaces with the same spec)
+      s.emit(new VolumeRecord.CreationStarted(spec, state.namespaceUuid(), Optional.of(chosenEvent)));
+    } else {
+      s.emit(chosenEvent);
+    }
     for (PlacementOutcome.ChosenMember m : members) {
       String tag = "l" + m.slot().leg() + "r" + m.slot().replica();
       s.send(new Outbound.RequestExtent(attempt, m.slot(), m.disk(), tag, geometry.extentBytes()));
@@ -649,7 +671,9 @@ public final class VolumeDecider {
     void emit(Event event) {
       VolumeState before = visible();
       state = state.apply(event);
-      events.add(event);
+      if (!(event instanceof VolumeRecord.NotPersisted)) {
+        events.add(event);
+      }
       VolumeState after = visible();
       if (before != after) {
         outbound.add(new Outbound.Publish("volume-state", "volume " + after.display()

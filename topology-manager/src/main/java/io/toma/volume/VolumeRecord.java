@@ -196,7 +196,7 @@ public record VolumeRecord(
   // ---- events (facts, past tense) ----
 
   public sealed interface Event extends CborSerializable
-      permits CreationStarted, CandidatesTouched, VolumePlaced, CreationAbandoned, AttachmentAdded,
+      permits CreationRequested, NodesInSync, CreationStarted, CandidatesTouched, VolumePlaced, CreationAbandoned, AttachmentAdded,
           AttachmentRemoved, NodeApplied, MemberLost, DeletionStarted, NodeRemoved, VolumeDeleted,
           GrowStarted, GrowCompleted, CandidatesChosen, MemberGranted, MemberRefused, ControllerGranted,
           ControllerRefused, GrowRequested, GrowAnswered, GrowRefused, ReleaseConfirmed, FailoverStep,
@@ -255,7 +255,43 @@ public record VolumeRecord(
    */
   public record ReplacementPlaced(String lostTag, ReplicaPlacement replacement) implements Event {}
 
-  public record CreationStarted(VolumeSpec spec, String namespaceUuid) implements Event {}
+  /**
+   * Facts the decider folds in but the shell does not persist: they are true only while this
+   * incarnation runs (a placement round's answers, an agent's acknowledgement), and a restart that
+   * forgets them is safe. A placement round interrupted by a restart is started again (every disk
+   * and node it asked is recorded as touched, so whatever they granted is released or kept at the
+   * end); acknowledgements are asked for again (agents answer a repeated revision idempotently).
+   */
+  public interface NotPersisted {}
+
+  /**
+   * A create arrived and waits for a capacity snapshot to choose its candidates: in memory only,
+   * so the first write of a create is {@link CreationStarted} with its candidates.
+   */
+  public record CreationRequested(VolumeSpec spec, String namespaceUuid) implements Event, NotPersisted {}
+
+  /**
+   * The volume was created and its first placement attempt chose {@code candidates} (absent in
+   * journals written before the two were one event: they recorded a {@link CandidatesChosen}).
+   */
+  public record CreationStarted(VolumeSpec spec, String namespaceUuid, Optional<CandidatesChosen> candidates)
+      implements Event {
+    public CreationStarted {
+      candidates = candidates == null ? Optional.empty() : candidates; // journals written before the field
+    }
+
+    public CreationStarted(VolumeSpec spec, String namespaceUuid) {
+      this(spec, namespaceUuid, Optional.empty());
+    }
+  }
+
+  /**
+   * Every node the volume touches acknowledged its desired revision as of volume revision
+   * {@code revision}. One row when a configuration is in sync, instead of one per node: what each
+   * node acknowledged on the way there is a cache ({@link NodeApplied}, in memory), and a recovered
+   * volume that finds a node behind just sends its revision again.
+   */
+  public record NodesInSync(long revision) implements Event {}
 
   /** Disks and nodes asked for extents or slots, so abandoned grants can always be released (older journals). */
   public record CandidatesTouched(Set<String> diskIds, Set<String> nodeIds) implements Event {}
@@ -273,13 +309,15 @@ public record VolumeRecord(
     }
   }
 
-  public record MemberGranted(int attempt, ReplicaPlacement member) implements Event {}
+  // A placement round's answers: in memory only (older journals hold them, and still replay).
 
-  public record MemberRefused(int attempt, String diskId, String reason) implements Event {}
+  public record MemberGranted(int attempt, ReplicaPlacement member) implements Event, NotPersisted {}
 
-  public record ControllerGranted(int attempt, ControllerPlacement controller) implements Event {}
+  public record MemberRefused(int attempt, String diskId, String reason) implements Event, NotPersisted {}
 
-  public record ControllerRefused(int attempt, String nodeId, String reason) implements Event {}
+  public record ControllerGranted(int attempt, ControllerPlacement controller) implements Event, NotPersisted {}
+
+  public record ControllerRefused(int attempt, String nodeId, String reason) implements Event, NotPersisted {}
 
   public record VolumePlaced(VolumePlacement placement) implements Event {}
 
@@ -289,7 +327,8 @@ public record VolumeRecord(
 
   public record AttachmentRemoved(String hostNqn) implements Event {}
 
-  public record NodeApplied(String nodeId, long revision) implements Event {}
+  /** One node acknowledged {@code revision}: in memory only (older journals hold them, and still replay). */
+  public record NodeApplied(String nodeId, long revision) implements Event, NotPersisted {}
 
   public record MemberLost(String diskId, String reason) implements Event {}
 
@@ -387,14 +426,19 @@ public record VolumeRecord(
       MemberSuspicion.apply(e.suspects, step.event());
       return step.event().changesTable() ? e.build().reconfigured(before) : e.build();
     }
+    if (event instanceof CreationRequested c) {
+      return started(c.spec(), c.namespaceUuid());
+    }
     if (event instanceof CreationStarted c) {
-      VolumeRecord started = absent();
-      e = new Edit(started);
-      e.phase = Phase.PLACING;
-      e.spec = Optional.of(c.spec());
-      e.namespaceUuid = c.namespaceUuid();
-      e.epoch = 1;
-      e.placing = Optional.of(PlacementRound.none());
+      VolumeRecord started = started(c.spec(), c.namespaceUuid());
+      return c.candidates().map(started::apply).orElse(started);
+    }
+    if (event instanceof NodesInSync n) {
+      desiredRevisions.forEach((node, rev) -> {
+        if (rev <= n.revision()) {
+          e.appliedRevisions.merge(node, rev, Math::max);
+        }
+      });
       return e.build();
     }
     if (event instanceof CandidatesTouched c) {
@@ -442,7 +486,13 @@ public record VolumeRecord(
       e.touchedDisks = Set.of();
       e.touchedNodes = Set.of();
       e.placing = Optional.empty();
-      return e.build().reconfigured(Map.of());
+      VolumeRecord placed = e.build();
+      // A new volume's nodes are its placement's (nothing retired, lost or drained yet): each gets
+      // the first revision without deriving the desired states here. They are derived once, when
+      // that revision is sent; this fold, and Pekko's fold of the same event, had derived them too.
+      boolean fresh = desiredRevisions.isEmpty() && draining.isEmpty() && healing.lostNodes().isEmpty()
+          && healing.retired().isEmpty();
+      return fresh ? placed.firstRevisionFor(p.placement().nodes()) : placed.reconfigured(Map.of());
     }
     if (event instanceof CreationAbandoned) {
       return absent();
@@ -602,6 +652,17 @@ public record VolumeRecord(
     throw new IllegalArgumentException("unknown event " + event);
   }
 
+  /** A volume being created: its spec, namespace and first epoch, no placement round yet. */
+  private static VolumeRecord started(VolumeSpec spec, String namespaceUuid) {
+    Edit e = new Edit(absent());
+    e.phase = Phase.PLACING;
+    e.spec = Optional.of(spec);
+    e.namespaceUuid = namespaceUuid;
+    e.epoch = 1;
+    e.placing = Optional.of(PlacementRound.none());
+    return e.build();
+  }
+
   private VolumeRecord applyFailover(Edit e, Failover.Event event) {
     if (event instanceof Failover.Detected d) {
       e.healing = new Healing(Optional.of(Failover.State.of(d)), healing.rebuilds(), healing.marks(),
@@ -710,6 +771,20 @@ public record VolumeRecord(
     node.ifPresent(nodes::add);
     return new PlacementRound(r.attempt(), r.expected(), r.controllerOrder(), r.addresses(), r.granted(), r.slots(),
         refusedNow, disks, nodes, all);
+  }
+
+  /** Bump the revision and give it to every one of {@code nodes}, the only nodes the volume touches. */
+  private VolumeRecord firstRevisionFor(Set<String> nodes) {
+    long next = revision + 1;
+    Map<String, Long> desired = new TreeMap<>();
+    nodes.forEach(node -> desired.put(node, next));
+    Map<String, Long> applied = new TreeMap<>(appliedRevisions);
+    applied.keySet().retainAll(nodes);
+    Edit e = new Edit(this);
+    e.revision = next;
+    e.desiredRevisions = desired;
+    e.appliedRevisions = applied;
+    return e.build();
   }
 
   /** Bump the revision and give it to every node whose desired state differs from {@code before}. */

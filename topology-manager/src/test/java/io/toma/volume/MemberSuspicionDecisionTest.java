@@ -101,7 +101,7 @@ class MemberSuspicionDecisionTest {
     long since = w.record.suspects().get(victim.tag()).sinceMillis();
     w.advance(Duration.ofSeconds(6));
 
-    w.record = w.replayed(); // the entity recovers from its journal
+    w.restart(); // the entity recovers from its journal
     w.feed(new VolumeInput.Recovered());
     assertEquals(since, w.record.suspects().get(victim.tag()).sinceMillis(), "the window does not restart");
     assertEquals(Map.of(), w.record.healing().rebuilds());

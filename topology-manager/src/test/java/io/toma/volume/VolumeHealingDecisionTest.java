@@ -166,7 +166,7 @@ class VolumeHealingDecisionTest {
     assertEquals(Failover.Stage.FENCING_REQUESTED, w.record.healing().failover().orElseThrow().stage());
 
     // the manager restarts: the entity recovers from its journal, the fence is asked again
-    w.record = w.replayed();
+    w.restart();
     w.held.clear();
     w.feed(new VolumeInput.Recovered());
     assertFalse(w.held.isEmpty(), "the fence is sent again after recovery");
@@ -186,7 +186,7 @@ class VolumeHealingDecisionTest {
     loseController(w, active);
     assertEquals(Failover.Stage.PROMOTION_REQUESTED, w.record.healing().failover().orElseThrow().stage());
 
-    w.record = w.replayed();
+    w.restart();
     w.feed(new VolumeInput.Recovered());
     w.feed(new VolumeInput.Tick());
     w.release(standby);
@@ -202,7 +202,7 @@ class VolumeHealingDecisionTest {
     w.feed(new VolumeInput.MemberLost(victim.diskId(), "disk gone"));
     assertEquals(VolumeState.REBUILDING, w.record.visibleState());
 
-    w.record = w.replayed();
+    w.restart();
     w.feed(new VolumeInput.Recovered());
     reportInSync(w);
     assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));

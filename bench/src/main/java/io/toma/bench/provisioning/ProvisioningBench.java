@@ -33,6 +33,8 @@ import java.util.function.Function;
 public final class ProvisioningBench {
 
   static final int[] CONCURRENCY = {1, 4, 16, 64};
+  /** The level whose CPU is profiled ({@code -Dtoma.bench.profile-concurrency=16} for another). */
+  static final int PROFILED = Integer.getInteger("toma.bench.profile-concurrency", 64);
 
   /** How a create reaches the topology: the service facade (or, once wired, the HTTP API). */
   public interface CreatePath {
@@ -46,6 +48,7 @@ public final class ProvisioningBench {
 
   public static Report run(Mode mode, String command) {
     int createsPerLevel = mode.pick(10, 150, 1500);
+    int warmCreates = mode.pick(10, 300, 2000);
     int seqEvents = mode.pick(30, 300, 3000);
     int entities = mode.pick(20, 200, 1000);
     int eventsEach = mode.pick(2, 3, 10);
@@ -66,7 +69,8 @@ public final class ProvisioningBench {
           .setting("cluster", "one manager member; 24 storage nodes (fake agents that acknowledge every Apply at once),"
               + " 6 racks, 2 x 4 TiB disks each")
           .setting("volume", "1 GiB, 1 leg x 2 replicas at node level, 1 active + 1 standby controller")
-          .setting("load", createsPerLevel + " creates per concurrency level, closed loop")
+          .setting("load", createsPerLevel + " creates per concurrency level, closed loop, after " + warmCreates
+              + " unmeasured creates at 16 callers (JIT warm-up)")
           .setting("raw limit", "trivial entity (one CBOR event per command): 1 entity x " + seqEvents
               + " sequential; " + entities + " entities x " + eventsEach + " events concurrently; measured before"
               + " and after the creates");
@@ -75,8 +79,10 @@ public final class ProvisioningBench {
       RawJournal.concurrent(cluster.system, "warm", entities, eventsEach);
       double seqBefore = RawJournal.sequential(cluster.system, "before", seqEvents);
       double concBefore = RawJournal.concurrent(cluster.system, "before", entities, eventsEach);
-      // Warm-up: JIT, shard allocation, first entity of each type; not measured.
-      runLevel(path, "warm", 4, mode.pick(10, 40, 200));
+      // Warm-up: JIT, shard allocation, first entity of each type; not measured. Long enough that
+      // C2 is mostly done: with 200 creates, the compiler thread still took a third of the JVM's CPU
+      // through the measured levels (JFR, 2 cores), which the 1-caller level paid most.
+      runLevel(path, "warm", 16, warmCreates);
 
       List<List<String>> rows = new ArrayList<>();
       Map<String, Long> eventsBefore = JournalTables.eventsByEntityType(config);
@@ -86,7 +92,7 @@ public final class ProvisioningBench {
       // The smoke test only checks that the harness runs: two levels are enough there.
       int[] levels = mode == Mode.SMOKE ? new int[] {1, 16} : CONCURRENCY;
       for (int c : levels) {
-        CpuProfile cpu = c == CONCURRENCY[CONCURRENCY.length - 1] ? new CpuProfile() : null;
+        CpuProfile cpu = c == PROFILED ? new CpuProfile() : null;
         Map<String, Long> idsBefore = JournalTables.eventsByPersistenceId(config);
         Level level = runLevel(path, "c" + c, c, createsPerLevel);
         Map<String, Long> idsAfter = JournalTables.eventsByPersistenceId(config);
