@@ -182,7 +182,8 @@ class VolumeHealingScenariosTest {
     w.release(far.nodeId());
     Outbound.ReleaseExtents first = w.releases.stream().skip(releasesAtPlacement)
         .filter(r -> r.diskId().equals(far.diskId()))
-        .findFirst().orElseThrow(() -> new AssertionError("leg 0's old extent is released: " + w.record.healing().rebuilds() + w.log));
+        .findFirst().orElseThrow(() -> new AssertionError(
+            "leg 0's old extent is released: " + w.record.healing().rebuilds() + w.log));
     assertTrue(first.keepTags().stream().anyMatch(t -> t.startsWith("l1")),
         "leg 1's old extent stays granted while its rebuild runs: " + first);
     reportInSync(w);
