@@ -22,7 +22,7 @@ record Round(int index, String victim, double stallMillis, OptionalDouble detect
 
   /** Every round of one detector setting, and what else the run checked. */
   record Summary(String detector, List<Round> rounds, long failedWrites, long acknowledged, int blocksChecked,
-      List<String> readBackProblems, Optional<String> aborted) {
+      int clusters, List<String> readBackProblems, Optional<String> aborted) {
 
     Report.Table roundsTable() {
       List<List<String>> rows = new ArrayList<>();
@@ -30,7 +30,7 @@ record Round(int index, String victim, double stallMillis, OptionalDouble detect
       if (rows.isEmpty()) {
         rows.add(List.of("-", "-", aborted.orElse("no round"), "-", "-", "-", "-"));
       }
-      return new Report.Table("rounds, " + detector
+      return new Report.Table("rounds, " + detector + " (" + clusters + (clusters == 1 ? " cluster" : " clusters") + ")"
           + (aborted.map(a -> " (stopped early: " + a + ")").orElse("")),
           List.of("kill", "node", "stall", "detection", "fencing", "promotion", "host resumed"), rows);
     }
@@ -49,19 +49,24 @@ record Round(int index, String victim, double stallMillis, OptionalDouble detect
             readBack(s)));
       }
       return new Report.Table("stall (target: median <= 2 s, p99 <= 4 s, no failed or lost write)",
-          List.of("failure detector", "kills", "min", "median", "p99", "max", "median detection",
+          List.of("layout, failure detector", "kills", "min", "median", "p99", "max", "median detection",
               "median fencing", "median promotion", "median host resumed", "writes", "read back"), rows);
     }
 
     private static String readBack(Summary s) {
-      List<String> wrong = s.readBackProblems().stream().filter(p -> !p.contains("write failed")).toList();
+      List<String> wrong = s.readBackProblems().stream().filter(p -> !isNote(p)).toList();
       return wrong.isEmpty() ? "all " + s.blocksChecked() + " acknowledged blocks read back"
           : wrong.size() + " blocks wrong: " + wrong.get(0);
     }
 
     /** The first failed write of each round, for the notes. */
     List<String> failureNotes() {
-      return readBackProblems.stream().filter(p -> p.contains("write failed")).toList();
+      return readBackProblems.stream().filter(Summary::isNote).toList();
+    }
+
+    /** A failed write or a round given up on a shared cluster: said in the notes, not a read-back problem. */
+    private static boolean isNote(String problem) {
+      return problem.contains("write failed") || problem.contains("a fresh cluster takes over");
     }
 
     /** Nearest rank; 0 = min, 100 = max. */
