@@ -136,9 +136,27 @@ final class FailoverRun {
     OptionalLong fenced = at(events, volumeId, "failover: Fenced", killWall);
     OptionalLong promoted = at(events, volumeId, "failover: Promoted", killWall);
     double firstAckWall = killWall + (firstAfter - killNanos) / 1e6;
+    // The router's fault about the victim says how long a majority had seen it unreachable by then.
+    Optional<EventLog.Event> fault = events.first(victim, "NodeUnreachable", killWall)
+        .or(() -> events.first(victim, "NodeLost", killWall));
+    OptionalLong faultAt = fault.map(f -> OptionalLong.of(f.timestampMillis())).orElse(OptionalLong.empty());
+    OptionalLong unreachableFor = fault.isPresent() ? unreachableMillis(fault.get().message()) : OptionalLong.empty();
+    OptionalLong unreachableAt = faultAt.isPresent() && unreachableFor.isPresent()
+        ? OptionalLong.of(faultAt.getAsLong() - unreachableFor.getAsLong()) : OptionalLong.empty();
     return new Round(index, victim, stall,
-        between(OptionalLong.of(killWall), detected), between(detected, fenced), between(fenced, promoted),
+        between(OptionalLong.of(killWall), detected),
+        between(OptionalLong.of(killWall), unreachableAt), between(unreachableAt, faultAt), between(faultAt, detected),
+        between(detected, fenced), between(fenced, promoted),
         promoted.isPresent() ? OptionalDouble.of(firstAckWall - promoted.getAsLong()) : OptionalDouble.empty());
+  }
+
+  private static final java.util.regex.Pattern UNREACHABLE_FOR =
+      java.util.regex.Pattern.compile("unreachable by a majority for (\\d+) ms");
+
+  /** "unreachable by a majority for 1163 ms" in the fault's reason. */
+  private static OptionalLong unreachableMillis(String message) {
+    java.util.regex.Matcher m = UNREACHABLE_FOR.matcher(message);
+    return m.find() ? OptionalLong.of(Long.parseLong(m.group(1))) : OptionalLong.empty();
   }
 
   private static OptionalLong at(EventLog events, String volumeId, String prefix, long since) {
