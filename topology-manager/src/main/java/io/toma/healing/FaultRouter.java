@@ -173,10 +173,10 @@ public final class FaultRouter {
               resolvePeer(s.signal());
               return Behaviors.same();
             }
-            return next(FaultDetector.apply(state, s.signal(), now(), settings));
+            return next(state, FaultDetector.apply(state, s.signal(), now(), settings));
           })
-          .onMessage(PathResolved.class, s -> next(FaultDetector.apply(state, s.signal(), now(), settings)))
-          .onMessage(Tick.class, t -> next(FaultDetector.tick(state, now(), settings)))
+          .onMessage(PathResolved.class, s -> next(state, FaultDetector.apply(state, s.signal(), now(), settings)))
+          .onMessage(Tick.class, t -> next(state, FaultDetector.tick(state, now(), settings)))
           .onMessage(MemberEvent.class, m -> {
             FaultDetector.State s = state;
             for (FaultDetector.Signal signal : Membership.signals(m.event(), state)) {
@@ -193,6 +193,7 @@ public final class FaultRouter {
               handle(step.faults());
               s = step.state();
             }
+            armConfirmCheck(state, s);
             return behavior(s);
           })
           .onMessage(Reconcile.class, r -> {
@@ -216,9 +217,23 @@ public final class FaultRouter {
       return System.currentTimeMillis();
     }
 
-    private Behavior<Command> next(FaultDetector.Step step) {
+    private Behavior<Command> next(FaultDetector.State before, FaultDetector.Step step) {
       handle(step.faults(), step.state());
+      armConfirmCheck(before, step.state());
       return behavior(step.state());
+    }
+
+    /**
+     * A suspicion that just began is checked again exactly when its confirm window ends, not at
+     * the next periodic tick: the early failover of a controller-only active waits for the window
+     * and nothing more.
+     */
+    private void armConfirmCheck(FaultDetector.State before, FaultDetector.State after) {
+      boolean newSuspicion = after.nodes().values().stream().anyMatch(n -> n.suspectedOnly()
+          && !before.node(n.node()).map(FaultDetector.NodeWatch::suspectedOnly).orElse(false));
+      if (newSuspicion) {
+        ctx.scheduleOnce(settings.controllerFailoverConfirm(), ctx.getSelf(), new Tick());
+      }
     }
 
     /**
