@@ -124,8 +124,6 @@ final class FailoverRun {
           return first.isPresent() ? Poll.Seen.done(first.getAsLong(), "acknowledged")
               : Poll.Seen.notYet(host.counters() + " paths " + host.paths() + " " + host.lastProblem());
         });
-    long lastBefore = host.acks().lastAtOrBefore(killNanos).orElse(killNanos);
-    double stall = (firstAfter - lastBefore) / 1e6;
     awaitVolume(cluster, volumeId, "round " + index + ": a new active controller",
         v -> v.activeController().filter(n -> !n.equals(victim)).isPresent());
     Poll.until("round " + index + ": the Promoted event", Duration.ofSeconds(30), () ->
@@ -135,7 +133,25 @@ final class FailoverRun {
     OptionalLong detected = at(events, volumeId, "failover: Detected", killWall);
     OptionalLong fenced = at(events, volumeId, "failover: Fenced", killWall);
     OptionalLong promoted = at(events, volumeId, "failover: Promoted", killWall);
-    double firstAckWall = killWall + (firstAfter - killNanos) / 1e6;
+    // The stall is the longest silence between two acknowledgements from the last one before the
+    // kill to the first one after the promotion: a write the dying process still acknowledged a
+    // few milliseconds after the signal must not pass for the host resuming.
+    long lastBefore = host.acks().lastAtOrBefore(killNanos).orElse(killNanos);
+    long end = promoted.isPresent()
+        ? host.acks().firstAfter(killNanos + (promoted.getAsLong() - killWall) * 1_000_000L).orElse(firstAfter)
+        : firstAfter;
+    long gapFrom = lastBefore;
+    long resumed = firstAfter;
+    for (long t = lastBefore; t < end; ) {
+      long next = host.acks().firstAfter(t).orElse(end);
+      if (next - t > resumed - gapFrom) {
+        gapFrom = t;
+        resumed = next;
+      }
+      t = next;
+    }
+    double stall = (resumed - gapFrom) / 1e6;
+    double firstAckWall = killWall + (resumed - killNanos) / 1e6;
     // The router's fault about the victim says how long a majority had seen it unreachable by then.
     Optional<EventLog.Event> fault = events.first(victim, "NodeUnreachable", killWall)
         .or(() -> events.first(victim, "NodeLost", killWall));
