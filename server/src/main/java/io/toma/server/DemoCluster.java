@@ -86,6 +86,15 @@ final class DemoCluster implements DemoMembers {
     return plans;
   }
 
+  /**
+   * Waits until every storage node registered with all its disks ({@link DemoReadiness}); returns
+   * what is still missing after {@code timeout} (empty: the demo takes volumes).
+   */
+  List<String> awaitReady(java.time.Duration timeout) {
+    return front().topology().map(t -> DemoReadiness.await(t, plans, timeout))
+        .orElse(List.of(plans.get(0).nodeId() + " serves no topology service"));
+  }
+
   SimWorld world() {
     return world;
   }

@@ -83,6 +83,9 @@ public final class Main {
     }
   }
 
+  /** How long the demo waits for its storage nodes to register before saying what is missing. */
+  private static final java.time.Duration READY_TIMEOUT = java.time.Duration.ofSeconds(120);
+
   private static int runDemo() {
     Optional<Config> config = loadConfig();
     if (config.isEmpty()) {
@@ -105,7 +108,14 @@ public final class Main {
     String url = "http://" + front.http().map(Main::hostPort).orElse("?");
     System.out.println(
         "Toma demo: " + demo.nodes().size() + " members, data in " + plans.get(0).settings().dataDir()
-            + "; try: curl -s " + url + "/api/v1/health");
+            + "; waiting for the storage nodes to register their disks (curl -s " + url + "/api/v1/health meanwhile)");
+    List<String> missing = demo.awaitReady(READY_TIMEOUT);
+    if (missing.isEmpty()) {
+      System.out.println("Toma demo ready: every storage node registered its disks; try: ./toma volume create db1 --size 10GiB");
+    } else {
+      System.out.println("Toma demo: not ready after " + READY_TIMEOUT.toSeconds() + " s (" + String.join("; ", missing)
+          + "); volumes are refused until these register");
+    }
     System.out.println("API authentication is "
         + (front.plan().settings().api().authEnabled() ? "ON (bearer tokens from toma.api.tokens)" : "OFF (demo default)")
         + "; demo host NQN " + DemoHost.HOST_NQN + " (attach it to a volume to see data flow)");

@@ -27,11 +27,14 @@ final class TomaNode {
   private final NodePlan plan;
   private final ActorSystem<NodeGuardian.Start> system;
   private final Optional<ServerBinding> http;
+  private final Optional<TopologyService> topology;
 
-  private TomaNode(NodePlan plan, ActorSystem<NodeGuardian.Start> system, Optional<ServerBinding> http) {
+  private TomaNode(NodePlan plan, ActorSystem<NodeGuardian.Start> system, Optional<ServerBinding> http,
+      Optional<TopologyService> topology) {
     this.plan = plan;
     this.system = system;
     this.http = http;
+    this.topology = topology;
   }
 
   /**
@@ -95,7 +98,7 @@ final class TomaNode {
                     "serve HTTP on " + http.bindAddress() + ":" + http.port()));
         binding.get().addToCoordinatedShutdown(Duration.ofSeconds(5), system);
       }
-      return new TomaNode(plan, system, binding);
+      return new TomaNode(plan, system, binding, topology);
     } catch (NodeStartException e) {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().join();
@@ -129,6 +132,11 @@ final class TomaNode {
 
   Optional<ServerBinding> http() {
     return http;
+  }
+
+  /** The topology service, on a manager. */
+  Optional<TopologyService> topology() {
+    return topology;
   }
 
   /** Leaves the cluster and stops the node through Pekko's coordinated shutdown. */

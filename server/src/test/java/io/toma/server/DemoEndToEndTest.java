@@ -76,6 +76,8 @@ class DemoEndToEndTest {
     DemoCluster demo = DemoCluster.start(plans);
     String api = "http://127.0.0.1:" + httpPort + "/api/v1";
     try {
+      // once the demo says ready, a volume can be created at once (no "no disk registered")
+      assertEquals(List.of(), demo.awaitReady(PATIENCE), "every storage node registered its disks");
       await(() -> {
         JsonNode nodes = call("GET", api + "/nodes", null, 200);
         assertEquals(4, nodes.size(), nodes.toString());

@@ -121,9 +121,11 @@ class VolumeFailoverTest {
                   : Poll.Seen.notYet(disks + " (before the kill: " + victimDisks + ")");
             });
     assertTrue(!returned.isEmpty(), victim + " had disks before the kill: " + victimDisks);
-    // Not asserted yet: that placement uses the returned node's disks again. They stay
-    // "unhealthy" after the return (docs/testing.md, open findings): a three-replica volume is
-    // refused with "disks rejected: 2 disk unhealthy".
+    // Placement uses the returned node's disks again: three replicas on three storage nodes need
+    // one of them (a refusal, 409, is retried until the patience runs out).
+    Volume three = volumes.createWhenPlaceable(c.endpoint(observer), STORAGE, "mp-returned", "64MiB", 3,
+        VOLUME_TIMEOUT);
+    assertTrue(three.hasReplicaOn(victim), "a replica on the returned " + victim + ": " + three.summary());
   }
 
   private static List<String> ids(List<String> disks) {

@@ -341,8 +341,8 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
 
   private Effect<Event, VolumeRecord> onTick(VolumeRecord s) {
     if (s.healing().failingOver() || s.healing().rebuilds().values().stream()
-        .anyMatch(r -> r.stage() != io.toma.healing.Rebuild.Stage.DONE)) {
-      // repairs place from the latest snapshot: keep it fresh while one is under way only
+        .anyMatch(r -> r.stage() != io.toma.healing.Rebuild.Stage.DONE) || StandbyReplacement.pending(s)) {
+      // repairs (a missing standby too) place from the latest snapshot: keep it fresh while one is under way only
       ctx.ask(CapacityView.Snapshot.class, capacity, settings.askTimeout(), CapacityView.GetSnapshot::new,
           (snapshot, failure) -> new CapacityRefreshed(snapshot != null ? snapshot : latestCapacity));
     }

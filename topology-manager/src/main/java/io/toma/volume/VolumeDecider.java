@@ -602,7 +602,9 @@ public final class VolumeDecider {
               .noneMatch(c -> c.role() == io.toma.topology.ControllerRole.ACTIVE)).orElse(true)
           || state.growingToBytes() > 0
           // a raid1-failed member under suspicion: its re-add attempts and its grace window run on ticks
-          || !state.suspects().isEmpty();
+          || !state.suspects().isEmpty()
+          // a lost standby to retire or a standby missing: asked for again on every tick
+          || StandbyReplacement.pending(state);
     };
   }
 

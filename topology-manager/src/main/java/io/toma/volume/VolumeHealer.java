@@ -54,9 +54,12 @@ final class VolumeHealer {
     VolumePlacement placement = state.placement().orElseThrow();
     // A retired member (replaced, its old extent not released yet) counts: raid1 usually fails a
     // dead node's member before the node's loss arrives, and until the node is known lost the
-    // active keeps connecting to that member (docs/failures.md, "Rack lost").
+    // active keeps connecting to that member (docs/failures.md, "Rack lost"). So does a node that
+    // holds nothing any more but still owes the removal of an old slice (the replacement was in
+    // sync before the loss arrived): unnoted, the volume would wait for a dead node's answer.
     boolean uses = placement.nodes().contains(nodeId)
         || state.healing().retired().values().stream().anyMatch(r -> r.nodeId().equals(nodeId))
+        || state.draining().containsKey(nodeId)
         || state.healing().failover().map(f -> !f.stage().finished()
             && (f.fencePending().contains(nodeId) || f.eligibleStandbys().contains(nodeId))).orElse(false);
     if (!uses) {
@@ -79,6 +82,7 @@ final class VolumeHealer {
       }
     }
     membersLostOn(s, nodeId, "node " + nodeId + " lost (" + reason + ")");
+    StandbyReplacement.check(s);
   }
 
   /** Whether a (converged) node holds members of the volume, current or being replaced, on its own disks. */
@@ -237,9 +241,15 @@ final class VolumeHealer {
       startFailover(s, lastFailed(s.state), "no active controller");
       return;
     }
+    if (StandbyReplacement.onSlot(s, msg)) {
+      return;
+    }
     if (f.isEmpty() || f.get().stage() != Failover.Stage.STANDBY_PLACEMENT_REQUESTED) {
-      if (msg.reply().orElse(null) instanceof ControllerNode.SlotGranted) {
-        s.send(new Outbound.ReleaseControllerSlot(msg.nodeId(), "")); // nobody waits for it any more
+      boolean controller = s.state.placement().orElseThrow().controllers().stream()
+          .anyMatch(c -> c.nodeId().equals(msg.nodeId()));
+      if (msg.reply().orElse(null) instanceof ControllerNode.SlotGranted && !controller) {
+        // nobody waits for it any more (a repeated ask for a node that is a controller keeps its slot)
+        s.send(new Outbound.ReleaseControllerSlot(msg.nodeId(), ""));
       }
       return;
     }
@@ -254,7 +264,7 @@ final class VolumeHealer {
     }
   }
 
-  private static void addStandby(Steps s, ControllerNode.SlotGranted granted) {
+  static void addStandby(Steps s, ControllerNode.SlotGranted granted) {
     NodeFacts node = granted.node();
     int highest = s.state.placement().orElseThrow().controllers().stream().mapToInt(ControllerPlacement::cntlidMax)
         .max().orElse(0);
@@ -647,6 +657,7 @@ final class VolumeHealer {
       s.state.returnedLostNodes().forEach(n -> s.emit(new VolumeRecord.LostNodeReturned(n)));
     }
     ensureController(s);
+    StandbyReplacement.check(s);
     if (s.state.phase() == Phase.PLACED) {
       MemberSuspicion.onTick(s);
       schedule(s);

@@ -201,7 +201,8 @@ public record VolumeRecord(
           GrowStarted, GrowCompleted, CandidatesChosen, MemberGranted, MemberRefused, ControllerGranted,
           ControllerRefused, GrowRequested, GrowAnswered, GrowRefused, ReleaseConfirmed, FailoverStep,
           RebuildStep, StandbyAdded, ReplacementPlaced, NodeLostNoted, NodeDrained, FailoverDeferred,
-          AbandonedReplacementReleased, LostNodeReturned, RevisionReissued, MemberSuspicion.SuspicionStep {}
+          AbandonedReplacementReleased, LostNodeReturned, RevisionReissued, MemberSuspicion.SuspicionStep,
+          StandbyRetired {}
 
   /**
    * The active controller {@code nodeId} was lost while it holds members of the volume on its own
@@ -239,8 +240,14 @@ public record VolumeRecord(
   /** One step of the rebuild of the member that had tag {@code lostTag} ({@link Rebuild}). */
   public record RebuildStep(String lostTag, Rebuild.Event event) implements Event {}
 
-  /** A new standby controller took a slot (the last step of a failover). */
+  /** A new standby controller took a slot (the last step of a failover, or replacing a lost standby). */
   public record StandbyAdded(ControllerPlacement controller) implements Event {}
+
+  /**
+   * The standby on {@code nodeId}, whose node was lost or drained while the active is fine, left the
+   * placement ({@link StandbyReplacement}); its node is sent {@code Remove} until it confirms.
+   */
+  public record StandbyRetired(String nodeId) implements Event {}
 
   /**
    * The replacement of the member that had {@code lostTag} takes its slot in the placement (with
@@ -564,6 +571,14 @@ public record VolumeRecord(
       List<ControllerPlacement> controllers = new ArrayList<>(p.controllers());
       controllers.add(a.controller());
       e.placement = Optional.of(new VolumePlacement(p.replicas(), controllers));
+      return e.build().reconfigured(before);
+    }
+    if (event instanceof StandbyRetired r) {
+      Map<String, DesiredState> before = desiredStates();
+      VolumePlacement p = placement.orElseThrow();
+      e.placement = Optional.of(new VolumePlacement(p.replicas(), p.controllers().stream()
+          .filter(c -> !(c.nodeId().equals(r.nodeId()) && c.role() == io.toma.topology.ControllerRole.STANDBY))
+          .toList()));
       return e.build().reconfigured(before);
     }
     if (event instanceof ReplacementPlaced r) {

@@ -32,12 +32,19 @@ public final class VolumeViews {
     List<LegView> legs = new ArrayList<>();
     List<ControllerView> controllers = new ArrayList<>();
     record.placement().ifPresent(p -> {
+      java.util.Set<String> notInSync = record.design().rebuildingTags();
       for (int leg = 0; leg < layout.legs(); leg++) {
         final int index = leg;
-        List<ReplicaView> replicas = p.replicas().stream()
+        List<ReplicaPlacement> members = p.replicas().stream()
             .filter(r -> r.leg() == index)
             .sorted(Comparator.comparingInt(ReplicaPlacement::replica))
-            .map(r -> replica(record, r, java.util.Optional.ofNullable(raid.get(VolumeNames.legDm(id, index)))))
+            .toList();
+        // While a leg resyncs some of its members (replacements, re-added members), only those are
+        // syncing: the others are the copies the data comes from, whatever the leg's raid line says.
+        boolean resyncingSome = members.stream().anyMatch(m -> notInSync.contains(m.tag()));
+        List<ReplicaView> replicas = members.stream()
+            .map(r -> replica(record, r, java.util.Optional.ofNullable(raid.get(VolumeNames.legDm(id, index))),
+                !resyncingSome || notInSync.contains(r.tag())))
             .toList();
         legs.add(new LegView(index, replicas));
       }
@@ -54,9 +61,11 @@ public final class VolumeViews {
   /**
    * A member's state and sync: Lost when its disk is lost; from the raid status when the
    * controller reported one (A in sync 100 %, a syncing at the reported ratio, D dead 0 %);
-   * otherwise Online/100 once its node applied the configuration, Provisioning/0 before.
+   * otherwise Online/100 once its node applied the configuration, Provisioning/0 before. With
+   * {@code mayBeSyncing} false (a peer of the leg is the one resyncing) an {@code a} is Online.
    */
-  private static ReplicaView replica(VolumeRecord record, ReplicaPlacement r, java.util.Optional<RaidHealth> raid) {
+  private static ReplicaView replica(VolumeRecord record, ReplicaPlacement r, java.util.Optional<RaidHealth> raid,
+      boolean mayBeSyncing) {
     boolean lost = record.lostDisks().containsKey(r.diskId());
     boolean applied = !record.nodesBehind().contains(r.nodeId());
     String state = lost ? "Lost" : applied ? "Online" : "Provisioning";
@@ -67,7 +76,7 @@ public final class VolumeViews {
       if (c == 'D') {
         state = "Failed";
         sync = 0;
-      } else if (c == 'a') {
+      } else if (c == 'a' && mayBeSyncing) {
         state = "Syncing";
         sync = h.totalSectors() == 0 ? 0 : (int) Math.min(99, h.syncedSectors() * 100 / h.totalSectors());
       }

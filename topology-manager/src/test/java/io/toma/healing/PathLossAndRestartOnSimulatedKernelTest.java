@@ -7,18 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.toma.agent.NodeAgent;
 import io.toma.kernel.DesiredState;
 import io.toma.kernel.KernelState;
 import io.toma.kernel.sim.IoResult;
 import io.toma.kernel.sim.SimCluster;
 import io.toma.kernel.sim.SimHost;
 import io.toma.kernel.sim.SimNode;
+import io.toma.testing.SimulatedKernelCluster;
 import io.toma.testing.TestTopology;
 import io.toma.topology.FailureDomainLevel;
 import io.toma.topology.Layout;
 import io.toma.topology.TomaEvent;
-import io.toma.topology.TomaEvents;
 import io.toma.topology.VolumeSpec;
 import io.toma.topology.VolumeView;
 import io.toma.volume.VirtualDisk;
@@ -33,26 +32,15 @@ import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import io.toma.volume.VolumeNames;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -61,7 +49,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Link loss, an unreachable controller and a volume entity dying mid-repair, end to end: real
- * NodeAgents over the simulated kernels of a {@link SimCluster} (3 racks, each with a disk node rNd
+ * NodeAgents over the simulated kernels of a simulated kernels ({@link SimulatedKernelCluster}; 3 racks, each with a disk node rNd
  * and a controller node rNc), the topology manager in one actor system, a
  * simulated host writing and verifying through the volume.
  *
@@ -85,93 +73,26 @@ class PathLossAndRestartOnSimulatedKernelTest {
   static final Duration PATH_GRACE = Duration.ofSeconds(3);
   static final HealingSettings HEALING = HealingSettings.defaults().withGraceWindow(Duration.ofSeconds(5))
       .withControllerFailoverConfirm(Duration.ofMillis(500));
-  static final TestTopology topology = new TestTopology("PathLossAndRestartOnSimulatedKernelTest",
-      TestTopology.fastSettings(), new HealingSettings(HEALING.graceWindow(), Duration.ofMillis(500),
-          HEALING.fenceConfirmTimeout(), HEALING.selfFenceTimeout(), HEALING.hostIoTimeout(), 2, 4,
-          HEALING.controllerFailoverConfirm()));
-  static final SimCluster cluster = SimCluster.create();
-  static final Map<String, SimNode> nodes = new TreeMap<>();
-  static final ConcurrentLinkedQueue<TomaEvent> events = new ConcurrentLinkedQueue<>();
-  static final java.util.concurrent.ScheduledExecutorService CLOCK =
-      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "sim-clock");
-        t.setDaemon(true);
-        return t;
-      });
-
-  /**
-   * The simulated time as a java.time.Clock, for the agents' watchers. It holds the clock itself:
-   * agents read it while this class is still initialising, and a read of the class's static field
-   * from their threads would wait for that initialisation (a deadlock).
-   */
-  static final class SimTime extends Clock {
-    private final io.toma.kernel.sim.SimClock clock;
-
-    SimTime(io.toma.kernel.sim.SimClock clock) {
-      this.clock = clock;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(1_800_000_000_000L + clock.nowNanos() / 1_000_000);
-    }
-  }
+  static final SimulatedKernelCluster c = SimulatedKernelCluster.named("PathLossAndRestartOnSimulatedKernelTest",
+      new HealingSettings(HEALING.graceWindow(), Duration.ofMillis(500), HEALING.fenceConfirmTimeout(),
+          HEALING.selfFenceTimeout(), HEALING.hostIoTimeout(), 2, 4, HEALING.controllerFailoverConfirm()),
+      PATH_GRACE);
+  static final TestTopology topology = c.topology;
+  static final SimCluster cluster = c.cluster;
+  static final Map<String, SimNode> nodes = c.nodes;
+  static final ConcurrentLinkedQueue<TomaEvent> events = c.events;
 
   static {
-    try {
-      Path data = Files.createTempDirectory("toma-link-agents");
-      for (int r = 1; r <= 3; r++) {
-        for (String kind : List.of("d", "c")) {
-          String id = "r" + r + kind;
-          boolean diskNode = kind.equals("d");
-          SimNode node = cluster.addNode(id, "10.1." + r + "." + (diskNode ? 1 : 2));
-          if (diskNode) {
-            node.addDisk(id + "-d0", "/dev/nullb0", 4L << 30);
-          }
-          nodes.put(id, node);
-          NodeAgent.Settings settings = NodeAgent.Settings.of(id, Set.of(diskNode ? "disk" : "controller"), "z1",
-                  "rack" + r, node.fabricAddress(), "nqn.2026-11.io.toma:host:" + id,
-                  diskNode ? List.of(new NodeAgent.DiskSpec(id + "-d0", "/dev/nullb0")) : List.of(), data.resolve(id))
-              .withIntervals(Duration.ofMillis(500), Duration.ofMillis(100), PATH_GRACE)
-              .withClock(new SimTime(cluster.clock()));
-          topology.testKit.spawn(NodeAgent.create(settings, node.kernel()), "agent-" + id);
-        }
-      }
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException(e);
+    for (int r = 1; r <= 3; r++) {
+      c.node("r" + r + "d", "rack" + r, "10.1." + r + ".1", Set.of("disk"));
+      c.node("r" + r + "c", "rack" + r, "10.1." + r + ".2", Set.of("controller"));
     }
-    topology.awaitRegistered(6, 3);
-    ActorRef<TomaEvent> sink = topology.testKit.spawn(Behaviors.receive(TomaEvent.class)
-        .onMessage(TomaEvent.class, e -> {
-          events.add(e);
-          return Behaviors.same();
-        }).build(), "event-sink");
-    var topic = TomaEvents.topic(topology.testKit.system());
-    topic.tell(Topic.subscribe(sink));
-    TestProbe<Topic.TopicStats> stats = topology.testKit.createTestProbe(Topic.TopicStats.class);
-    stats.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(50), () -> {
-      topic.tell(Topic.getTopicStats(stats.getRef()));
-      assertTrue(stats.receiveMessage().localSubscriberCount() >= 1);
-      return null;
-    });
-    CLOCK.scheduleAtFixedRate(() -> cluster.advance(Duration.ofMillis(50)), 50, 50,
-        java.util.concurrent.TimeUnit.MILLISECONDS);
+    c.start();
   }
 
   @AfterAll
   static void shutdown() {
-    CLOCK.shutdownNow();
-    topology.close();
+    c.close();
   }
 
   // ---- helpers ----

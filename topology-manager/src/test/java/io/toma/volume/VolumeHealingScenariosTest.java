@@ -262,12 +262,14 @@ class VolumeHealingScenariosTest {
     assertEquals(active, w.active(), "losing the standby moves no writer");
 
     reportInSync(w);
-    assertTrue(w.record.nodesBehind().contains(first.nodeId()), "the dead node is still owed its revision");
+    // the lost standby left the placement (a new standby was placed): its node is owed a removal
+    assertFalse(w.record.nodesBehind().contains(first.nodeId()), "the dead node holds no role any more");
+    assertTrue(w.record.draining().containsKey(first.nodeId()), "the dead node is sent Remove should it return");
     assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
 
     w.deadNodes.remove(first.nodeId());
     w.feed(new VolumeInput.Tick());
-    assertFalse(w.record.nodesBehind().contains(first.nodeId()), "the returned node applied what it was owed");
+    assertFalse(w.record.draining().containsKey(first.nodeId()), "the returned node removed what it held");
     assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
     assertEquals(w.record, w.replayed(), "the journal replays to the same state");
   }
@@ -401,6 +403,33 @@ class VolumeHealingScenariosTest {
     w.feed(new VolumeInput.NodeLost(far.nodeId(), "downed"));
     assertTrue(w.record.healing().lostNodes().contains(far.nodeId()), "the node's loss is noted");
     assertFalse(connectsTo(w, active, far), "no connection to a member on a lost node");
+    assertEquals(w.record, w.replayed(), "the journal replays to the same state");
+  }
+
+  /**
+   * Rack loss test (crash first), a run where the replacement was in sync before the node's loss
+   * arrived: the node held nothing of the volume any more but still owed the removal of the old
+   * slice, so the loss was ignored and the volume stayed Rebuilding, waiting for a dead node.
+   */
+  @Test
+  void a_node_lost_after_its_replaced_member_is_in_sync_no_longer_keeps_the_volume_waiting_for_it() {
+    DeciderWorld w = firstOnline("vol-drained", 1, 2, v -> {
+      String a = v.active();
+      return v.record.placement().orElseThrow().replicas().stream().filter(m -> !m.nodeId().equals(a))
+          .noneMatch(m -> m.nodeId().equals(standby(v.record)));
+    });
+    String active = w.active();
+    ReplicaPlacement far = w.record.placement().orElseThrow().replicas().stream()
+        .filter(m -> !m.nodeId().equals(active)).findFirst().orElseThrow();
+    w.deadNodes.add(far.nodeId()); // it crashed: it never answers the removal of the old slice
+    w.feed(new VolumeInput.MemberLost(far.diskId(), "raid1 marked it failed"));
+    reportInSync(w);
+    assertTrue(w.record.draining().containsKey(far.nodeId()), "the old member's node owes the slice's removal");
+    assertEquals(VolumeState.REBUILDING, w.record.visibleState(), w.record.reason().orElse(""));
+
+    w.feed(new VolumeInput.NodeLost(far.nodeId(), "downed"));
+    assertTrue(w.record.healing().lostNodes().contains(far.nodeId()), "the node's loss is noted");
+    assertEquals(VolumeState.ONLINE, w.record.visibleState(), w.record.reason().orElse(""));
     assertEquals(w.record, w.replayed(), "the journal replays to the same state");
   }
 
