@@ -63,7 +63,11 @@ public final class NodeConfigFile {
   public static final int DISKS_PER_NODE = 2;
   public static final String DISK_SIZE = "16GiB";
 
+  /** A node without the disk role has no disks: a controller-only node of a disaggregated layout. */
   private static String disks(NodeSpec node) {
+    if (!node.roles().contains("disk")) {
+      return "";
+    }
     return java.util.stream.IntStream.range(0, DISKS_PER_NODE)
         .mapToObj(i -> "{ id = " + quote(node.id() + "-d" + i) + ", size = " + DISK_SIZE + " }")
         .collect(Collectors.joining(", "));

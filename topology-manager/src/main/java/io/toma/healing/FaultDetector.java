@@ -145,6 +145,9 @@ public final class FaultDetector {
    * @param suspectSince when a majority of live observers first agreed it is unreachable
    * @param downedAt when it was downed or removed (decisive)
    * @param declared its loss has been reported
+   * @param unreachableReported its current suspicion was reported early ({@link NodeUnreachable})
+   * @param flappedAt when it last came back after an early report: for the grace window after
+   *     that, it is not reported early again (a flapping node waits for downing)
    */
   public record NodeWatch(
       String node,
@@ -154,7 +157,8 @@ public final class FaultDetector {
       Optional<Long> downedAt,
       boolean removed,
       boolean declared,
-      boolean unreachableReported)
+      boolean unreachableReported,
+      Optional<Long> flappedAt)
       implements CborSerializable {
     public NodeWatch {
       unreachableFrom = Canonical.set(unreachableFrom);
@@ -162,11 +166,12 @@ public final class FaultDetector {
 
     static NodeWatch fresh(String node, Optional<String> rack) {
       return new NodeWatch(node, rack, Canonical.setOf(), Optional.empty(), Optional.empty(), false,
-          false, false);
+          false, false, Optional.empty());
     }
 
     NodeWatch withUnreachableReported(boolean reported) {
-      return new NodeWatch(node, rack, unreachableFrom, suspectSince, downedAt, removed, declared, reported);
+      return new NodeWatch(node, rack, unreachableFrom, suspectSince, downedAt, removed, declared, reported,
+          flappedAt);
     }
 
     /** Live: may observe others and counts in their majority. */
@@ -176,6 +181,11 @@ public final class FaultDetector {
 
     boolean troubled() {
       return suspectSince.isPresent() || downedAt.isPresent() || removed || declared;
+    }
+
+    /** Suspected by a majority, neither downed nor declared yet. */
+    boolean suspectedOnly() {
+      return suspectSince.isPresent() && downedAt.isEmpty() && !declared;
     }
 
     Optional<Long> lossStart() {
@@ -188,22 +198,24 @@ public final class FaultDetector {
 
     NodeWatch withUnreachableFrom(Set<String> observers) {
       return new NodeWatch(node, rack, observers, suspectSince, downedAt, removed, declared,
-          unreachableReported);
+          unreachableReported, flappedAt);
     }
 
-    NodeWatch withSuspectSince(Optional<Long> since) {
+    /** A new suspicion, or its end (which, after an early report, is a flap). */
+    NodeWatch withSuspectSince(Optional<Long> since, long now) {
+      Optional<Long> flapped = since.isEmpty() && unreachableReported ? Optional.of(now) : flappedAt;
       return new NodeWatch(node, rack, unreachableFrom, since, downedAt, removed, declared,
-          since.isPresent() && unreachableReported);
+          since.isPresent() && unreachableReported, flapped);
     }
 
     NodeWatch downed(long now, boolean isRemoved) {
       return new NodeWatch(node, rack, unreachableFrom, suspectSince,
-          Optional.of(downedAt.orElse(now)), removed || isRemoved, declared, unreachableReported);
+          Optional.of(downedAt.orElse(now)), removed || isRemoved, declared, unreachableReported, flappedAt);
     }
 
     NodeWatch asDeclared() {
       return new NodeWatch(node, rack, unreachableFrom, suspectSince, downedAt, removed, true,
-          unreachableReported);
+          unreachableReported, flappedAt);
     }
   }
 
@@ -441,9 +453,9 @@ public final class FaultDetector {
         long against = observers.stream().filter(n.unreachableFrom()::contains).count();
         boolean majority = !observers.isEmpty() && 2 * against > observers.size();
         if (majority && n.suspectSince().isEmpty()) {
-          nodes.put(n.node(), n.withSuspectSince(Optional.of(now)));
+          nodes.put(n.node(), n.withSuspectSince(Optional.of(now), now));
         } else if (!majority && n.suspectSince().isPresent()) {
-          nodes.put(n.node(), n.withSuspectSince(Optional.empty()));
+          nodes.put(n.node(), n.withSuspectSince(Optional.empty(), now));
           faults.add(new NodeBack(n.node()));
         }
       }
@@ -458,12 +470,27 @@ public final class FaultDetector {
 
     /**
      * A node a majority has seen unreachable for the confirm window, not downed nor declared:
-     * report it once (controller-only volumes fail over early on it).
+     * report it once (controller-only volumes fail over early on it). Two guards keep a doubtful
+     * picture from moving volumes; both fall back on downing (or the grace window), which needs a
+     * stable majority:
+     * <ul>
+     *   <li>half the members or more suspected at once looks like the observer cut off, not like
+     *       that many nodes dying together: no early report while it lasts;</li>
+     *   <li>a node that came back after an early report is not reported early again for the grace
+     *       window: a flapping link costs at most one early failover per node per window.</li>
+     * </ul>
      */
     void reportUnreachable(long now, HealingSettings settings) {
+      long members = nodes.values().stream().filter(NodeWatch::live).count(); // suspected ones included
+      long suspected = nodes.values().stream().filter(NodeWatch::suspectedOnly).count();
+      if (2 * suspected >= members) {
+        return;
+      }
+      long holdDown = settings.graceWindow().toMillis();
       for (NodeWatch n : List.copyOf(nodes.values())) {
-        if (n.suspectSince().isPresent() && n.downedAt().isEmpty() && !n.declared() && !n.unreachableReported()
-            && now >= n.suspectSince().get() + settings.controllerFailoverConfirm().toMillis()) {
+        if (n.suspectedOnly() && !n.unreachableReported()
+            && now >= n.suspectSince().get() + settings.controllerFailoverConfirm().toMillis()
+            && n.flappedAt().map(at -> now >= at + holdDown).orElse(true)) {
           nodes.put(n.node(), n.withUnreachableReported(true));
           faults.add(new NodeUnreachable(n.node(), "unreachable by a majority for "
               + (now - n.suspectSince().get()) + " ms"));

@@ -70,6 +70,9 @@ public final class FaultRouter {
 
   private record ReconcileWith(CapacityView.Snapshot snapshot) implements Command {}
 
+  /** How often the detector's time-based rules run (confirm window, grace window). */
+  static final Duration TICK_EVERY = Duration.ofMillis(100);
+
   /** How often the router compares the nodes the topology knows with the live members. */
   static final Duration RECONCILE_EVERY = Duration.ofSeconds(2);
 
@@ -126,7 +129,9 @@ public final class FaultRouter {
   public static Behavior<Command> create(ActorRef<CapacityView.Command> capacity, HealingSettings settings,
       boolean followMembership, Optional<LiveMembers> liveMembers) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-      timers.startTimerWithFixedDelay(new Tick(), Duration.ofMillis(250));
+      // The confirm window (250 ms by default) is honoured to within one tick; a tick is one pure
+      // pass over a handful of nodes.
+      timers.startTimerWithFixedDelay(new Tick(), TICK_EVERY);
       if (liveMembers.isPresent()) {
         ctx.getSelf().tell(new Reconcile());
         timers.startTimerWithFixedDelay(new Reconcile(), RECONCILE_EVERY);
@@ -168,10 +173,10 @@ public final class FaultRouter {
               resolvePeer(s.signal());
               return Behaviors.same();
             }
-            return next(FaultDetector.apply(state, s.signal(), now(), settings));
+            return next(state, FaultDetector.apply(state, s.signal(), now(), settings));
           })
-          .onMessage(PathResolved.class, s -> next(FaultDetector.apply(state, s.signal(), now(), settings)))
-          .onMessage(Tick.class, t -> next(FaultDetector.tick(state, now(), settings)))
+          .onMessage(PathResolved.class, s -> next(state, FaultDetector.apply(state, s.signal(), now(), settings)))
+          .onMessage(Tick.class, t -> next(state, FaultDetector.tick(state, now(), settings)))
           .onMessage(MemberEvent.class, m -> {
             FaultDetector.State s = state;
             for (FaultDetector.Signal signal : Membership.signals(m.event(), state)) {
@@ -188,6 +193,7 @@ public final class FaultRouter {
               handle(step.faults());
               s = step.state();
             }
+            armConfirmCheck(state, s);
             return behavior(s);
           })
           .onMessage(Reconcile.class, r -> {
@@ -211,9 +217,23 @@ public final class FaultRouter {
       return System.currentTimeMillis();
     }
 
-    private Behavior<Command> next(FaultDetector.Step step) {
+    private Behavior<Command> next(FaultDetector.State before, FaultDetector.Step step) {
       handle(step.faults(), step.state());
+      armConfirmCheck(before, step.state());
       return behavior(step.state());
+    }
+
+    /**
+     * A suspicion that just began is checked again exactly when its confirm window ends, not at
+     * the next periodic tick: the early failover of a controller-only active waits for the window
+     * and nothing more.
+     */
+    private void armConfirmCheck(FaultDetector.State before, FaultDetector.State after) {
+      boolean newSuspicion = after.nodes().values().stream().anyMatch(n -> n.suspectedOnly()
+          && !before.node(n.node()).map(FaultDetector.NodeWatch::suspectedOnly).orElse(false));
+      if (newSuspicion) {
+        ctx.scheduleOnce(settings.controllerFailoverConfirm(), ctx.getSelf(), new Tick());
+      }
     }
 
     /**

@@ -33,8 +33,14 @@ public record HealingSettings(
     int maxRebuildsPerNode,
     Duration controllerFailoverConfirm) {
 
-  /** 1 s: two or three failure-detector heartbeats of a majority agreeing (docs/failures.md). */
-  public static final Duration DEFAULT_CONTROLLER_FAILOVER_CONFIRM = Duration.ofSeconds(1);
+  /**
+   * 250 ms: one unreachable-check period of the cluster (toma-cluster.conf), so a node seen again at
+   * the next check never moves a volume; the failure detector's acceptable pause already absorbed
+   * GC pauses before the node was marked unreachable. Fencing makes a wrong guess safe, and
+   * {@link FaultDetector} holds early reports back for flapping nodes and for an observer that
+   * looks cut off (docs/failures.md).
+   */
+  public static final Duration DEFAULT_CONTROLLER_FAILOVER_CONFIRM = Duration.ofMillis(250);
 
   public HealingSettings(Duration graceWindow, Duration rackCorrelationWindow, Duration fenceConfirmTimeout,
       Duration selfFenceTimeout, Duration hostIoTimeout, int maxRebuildsPerDisk, int maxRebuildsPerNode) {

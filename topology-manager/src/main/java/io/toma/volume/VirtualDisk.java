@@ -143,6 +143,8 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
   private record Tick() implements Command {}
 
   private static final Tick TICK = new Tick();
+  /** Timer key: one extra tick when a deferred failover is due. */
+  private static final Object DEFERRED_FAILOVER_DUE = "deferred-failover-due";
 
   /**
    * Whether the resend tick is scheduled now (diagnostics and tests: an idle volume costs no
@@ -415,6 +417,14 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
     } else if (!needed && timers.isTimerActive(TICK)) {
       timers.cancel(TICK);
     }
+    // A deferred failover (a converged active that must have fenced itself first) starts when its
+    // wait ends, not at the next resend tick: up to a whole interval of I/O stall saved.
+    state.healing().deferred().ifPresentOrElse(d -> {
+      if (!timers.isTimerActive(DEFERRED_FAILOVER_DUE)) {
+        timers.startSingleTimer(DEFERRED_FAILOVER_DUE, TICK,
+            java.time.Duration.ofMillis(Math.max(0, d.notBeforeMillis() - System.currentTimeMillis())));
+      }
+    }, () -> timers.cancel(DEFERRED_FAILOVER_DUE));
   }
 
   private Effect<Event, VolumeRecord> raid(VolumeRecord state, VolumeInput.RaidStatus status) {

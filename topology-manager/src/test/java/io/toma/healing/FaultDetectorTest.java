@@ -125,6 +125,54 @@ class FaultDetectorTest {
   }
 
   @Test
+  void aNodeThatFlapsAfterAnEarlyReportIsNotReportedEarlyAgainWithinTheGraceWindow() {
+    DetectorRun run = DetectorRun.aCluster(3, 2);
+    long confirm = HealingSettings.DEFAULT_CONTROLLER_FAILOVER_CONFIRM.toMillis();
+    run.unreachableByAllOthers("r2-n2", List.of()).advance(confirm + DetectorRun.TICK);
+    assertEquals(1, run.unreachable.size(), "the first suspicion is reported early");
+
+    run.reachableByAllOthers("r2-n2").advance(DetectorRun.TICK)
+        .unreachableByAllOthers("r2-n2", List.of()).advance(GRACE / 2);
+    assertEquals(1, run.unreachable.size(), "a flap within the grace window waits for downing");
+
+    run.signal(new Downed("r2-n2")).advance(DetectorRun.TICK);
+    assertEquals(List.of(new NodeBack("r2-n2"), new NodeLost("r2-n2", "downed")), run.faults,
+        "downing still declares it lost");
+  }
+
+  @Test
+  void aNodeThatFlappedLongAgoIsReportedEarlyAgain() {
+    DetectorRun run = DetectorRun.aCluster(3, 2);
+    long confirm = HealingSettings.DEFAULT_CONTROLLER_FAILOVER_CONFIRM.toMillis();
+    run.unreachableByAllOthers("r2-n2", List.of()).advance(confirm + DetectorRun.TICK)
+        .reachableByAllOthers("r2-n2").advance(GRACE + DetectorRun.TICK)
+        .unreachableByAllOthers("r2-n2", List.of()).advance(confirm + DetectorRun.TICK);
+
+    assertEquals(2, run.unreachable.size());
+  }
+
+  @Test
+  void halfTheMembersUnreachableAtOnceLooksLikeTheObserverCutOffAndMovesNothingEarly() {
+    DetectorRun run = DetectorRun.aCluster(3, 2);
+    for (String subject : List.of("r2-n1", "r2-n2", "r3-n1")) {
+      run.unreachableByAllOthers(subject, List.of());
+    }
+    run.advance(GRACE - DetectorRun.TICK);
+
+    assertTrue(run.unreachable.isEmpty(), "3 of 6 suspected: downing decides, not the early failover");
+  }
+
+  @Test
+  void aRackOfTwoInSixUnreachableIsStillReportedEarly() {
+    DetectorRun run = DetectorRun.aCluster(3, 2);
+    run.unreachableByAllOthers("r2-n1", List.of("r2-n2")).unreachableByAllOthers("r2-n2", List.of("r2-n1"))
+        .advance(HealingSettings.DEFAULT_CONTROLLER_FAILOVER_CONFIRM.toMillis() + DetectorRun.TICK);
+
+    assertEquals(Set.of("r2-n1", "r2-n2"),
+        Set.copyOf(run.unreachable.stream().map(FaultDetector.NodeUnreachable::node).toList()));
+  }
+
+  @Test
   void oneObserverAloneNeverMakesANodeUnreachable() {
     DetectorRun run = DetectorRun.aCluster(3, 2);
     run.signal(new Unreachable("r1-n1", "r2-n2")).advance(3 * GRACE);

@@ -4,10 +4,7 @@ import io.toma.bench.Mode;
 import io.toma.bench.Report;
 import io.toma.systemtest.HostWriter;
 import io.toma.systemtest.LoopbackNetwork;
-import io.toma.systemtest.NodeSpec;
 import io.toma.systemtest.TomaCluster;
-import io.toma.systemtest.Volume;
-import io.toma.systemtest.VolumeClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,45 +14,74 @@ import java.util.Locale;
 
 /**
  * Issue 9, benchmark 1: the I/O stall a host sees when the node holding its volume's active
- * controller is killed. A real cluster of {@code toma server} processes on loopback (3 managers,
- * 3 storage nodes on simulated machines joined by the wire fabric) on a throwaway PostgreSQL; one
- * volume (1 leg x 2 replicas, 1 standby); a host in this JVM writes a 4 KiB block every 10 ms
- * through NVMe-oF multipath and logs every acknowledgement. Each round: {@code kill -9} the
- * active controller's node, wait for the host's first acknowledgement after it, restart the node
- * and wait for a standby again. Stall = last acknowledgement before the kill → first after; the
+ * controller is killed. A real cluster of {@code toma server} processes on loopback (the
+ * product's disaggregated {@link Layout}: 3 managers, disk-only and controller-only nodes on
+ * simulated machines joined by the wire fabric) on a throwaway PostgreSQL; one volume (1 leg x 2
+ * replicas, 1 standby); a host in this JVM writes a 4 KiB block every 10 ms through NVMe-oF
+ * multipath and logs every acknowledgement. Each round: {@code kill -9} the active controller's
+ * node, wait for the host's first acknowledgement after it, restart the node and wait for a
+ * standby again. A full run adds converged storage nodes (each round on a fresh cluster). Stall = last acknowledgement before the kill → first after; the
  * split comes from the volume's failover stage events (detection, fencing, promotion). Run once
  * with the tuned failure detector and once with Pekko's defaults.
  */
 public final class FailoverBench {
   private static final Duration WRITE_EVERY = Duration.ofMillis(10);
 
-  /** The tuned detector (toma-cluster.conf) and Pekko's defaults, as -D options over the node file. */
+  /**
+   * The tuned detector as shipped (toma-cluster.conf), Pekko's defaults as the reference, and a
+   * faster detector (acceptable pause 500 ms) as a measured what-if, not shipped: -D options over
+   * the node file.
+   */
   static final List<Detector> DETECTORS = List.of(
-      new Detector("tuned (toma-cluster.conf): heartbeat 200 ms, acceptable pause 1 s, SBR stable-after 3 s",
+      new Detector("tuned (toma-cluster.conf): heartbeat 200 ms, acceptable pause 1 s, threshold 8,"
+          + " unreachable check every 250 ms, SBR stable-after 3 s",
           List.of("-Dpekko.cluster.failure-detector.heartbeat-interval=200ms",
               "-Dpekko.cluster.failure-detector.acceptable-heartbeat-pause=1s",
+              "-Dpekko.cluster.unreachable-nodes-reaper-interval=250ms",
               "-Dpekko.cluster.split-brain-resolver.stable-after=3s")),
-      new Detector("Pekko defaults: heartbeat 1 s, acceptable pause 3 s, SBR stable-after 20 s",
+      new Detector("Pekko defaults: heartbeat 1 s, acceptable pause 3 s, threshold 8, unreachable check every 1 s,"
+          + " SBR stable-after 20 s",
           List.of("-Dpekko.cluster.failure-detector.heartbeat-interval=1s",
               "-Dpekko.cluster.failure-detector.acceptable-heartbeat-pause=3s",
-              "-Dpekko.cluster.split-brain-resolver.stable-after=20s")));
+              "-Dpekko.cluster.unreachable-nodes-reaper-interval=1s",
+              "-Dpekko.cluster.split-brain-resolver.stable-after=20s")),
+      new Detector("what-if, not shipped: heartbeat 200 ms, acceptable pause 500 ms, threshold 8,"
+          + " unreachable check every 250 ms, SBR stable-after 3 s",
+          List.of("-Dpekko.cluster.failure-detector.heartbeat-interval=200ms",
+              "-Dpekko.cluster.failure-detector.acceptable-heartbeat-pause=500ms",
+              "-Dpekko.cluster.unreachable-nodes-reaper-interval=250ms",
+              "-Dpekko.cluster.split-brain-resolver.stable-after=3s")));
 
   record Detector(String name, List<String> jvmOptions) {}
 
   private FailoverBench() {}
 
+  /** The main rows: the disaggregated layout, both detectors; then the converged layout (tuned) in a full run. */
   public static Report run(Mode mode, String command) {
-    int kills = mode.pick(0, 3, 20);
+    // -Dtoma.bench.failover.converged-only=true: the converged rows alone (3 kills, or 5 in a full run).
+    boolean convergedOnly = Boolean.getBoolean("toma.bench.failover.converged-only");
+    int kills = convergedOnly ? 0 : mode.pick(0, 3, 20);
+    int convergedKills = convergedOnly ? mode.pick(0, 3, 5) : mode.pick(0, 0, 5);
+    Layout main = Layout.disaggregated();
     Report report = new Report("Failover stall after kill -9 of the active controller's node", command)
-        .setting("cluster", "3 managers (manager role only) + 3 storage nodes (disk, controller; simulated machines, "
-            + NODE_DISKS + "), one `toma server` process each on loopback, journal on a throwaway PostgreSQL")
+        .setting("cluster", main.description() + "; one `toma server` process each on loopback, journal on a"
+            + " throwaway PostgreSQL")
         .setting("data path", "host in the benchmark JVM -> NVMe-oF multipath (ANA) -> wire fabric over loopback TCP"
             + " -> active controller's raid1 -> both replicas' disk nodes")
-        .setting("volume", "64 MiB, 1 leg x 2 replicas at node level, 1 active + 1 standby controller; every round"
-            + " on a fresh cluster and journal (start, create, attach the host, kill, measure, verify, stop)")
+        .setting("volume", "64 MiB, 1 leg x 2 replicas at node level, 1 active + 1 standby controller")
+        .setting("rounds", "disaggregated: on one cluster, the killed controller node restarted after each round"
+            + " (it becomes the spare for the next new standby); the next round waits for the volume Online with a"
+            + " standby and the host holding a live path to both controllers")
         .setting("host", "one 4 KiB write every " + WRITE_EVERY.toMillis() + " ms, each re-issued while the kernel"
             + " holds it; acknowledgements timed with System.nanoTime")
-        .setting("kills per detector", kills);
+        .setting("healing", "controller-failover-confirm " + CONFIRM + " (toma.healing), self-fence 3 s, fault router"
+            + " tick 100 ms")
+        .setting("kills per detector", kills)
+        .setting("converged rows", convergedKills == 0
+            ? "not in this mode (a full run adds " + Layout.converged().description() + ", tuned detector, each round"
+                + " on a fresh cluster)"
+            : Layout.converged().description() + ", tuned detector, " + convergedKills + " kills, each on a fresh"
+                + " cluster: the self-fence rule for an active that holds a member of its own volume");
     if (mode == Mode.SMOKE) {
       return report
           .note("smoke size: no cluster is started in the build; `bench/run failover --quick` runs it")
@@ -71,41 +97,48 @@ public final class FailoverBench {
       return report.note("server/target/toma.jar is missing: bench/run builds it for failover");
     }
     List<Round.Summary> summaries = new ArrayList<>();
-    for (Detector detector : DETECTORS) {
-      Round.Summary summary = new FailoverRun(root, detector, kills).execute();
-      summaries.add(summary);
-      report.table(summary.roundsTable());
-      summary.failureNotes().forEach(f -> report.note(detector.name().split(":")[0] + ", " + f));
+    for (Detector detector : kills > 0 ? DETECTORS : List.<Detector>of()) {
+      summaries.add(runOne(report, root, main, detector, kills));
+    }
+    if (convergedKills > 0) {
+      summaries.add(runOne(report, root, Layout.converged(), DETECTORS.get(0), convergedKills));
     }
     report.table(Round.Summary.comparison(summaries));
-    report.note("stall: last acknowledged write before the kill -> first acknowledged write after it, as the host"
-        + " saw them (its writes are held, not failed, while no path is usable)");
-    report.note("detection: kill -> the volume's failover Detected event; fencing: Detected -> Fenced (every"
+    report.note("stall: the longest silence between two acknowledged writes, from the last one before the kill to"
+        + " the first one after the promotion, as the host saw them (its writes are held, not failed, while no path"
+        + " is usable); host resumed: Promoted -> the acknowledgement that ended that silence");
+    report.note("detection: kill -> the volume's failover Detected event, of which unreachable: kill -> a majority"
+        + " sees the node unreachable (failure detector, gossip), confirm: that -> the fault router reports it"
+        + " (controller-failover-confirm and the router's tick; for a node reported on downing instead, the wait"
+        + " for downing), routing: the fault -> the volume persists Detected; fencing: Detected -> Fenced (every"
         + " reachable disk node revoked the old controller); promotion: Fenced -> Promoted (standby optimized);"
         + " host: Promoted -> first acknowledgement (ANA change seen through the keep-alive, 100 ms)");
     return report;
   }
 
-  static final String NODE_DISKS = "2 x 16 GiB disks each";
+  private static Round.Summary runOne(Report report, Path root, Layout layout, Detector detector, int kills) {
+    long started = System.nanoTime();
+    Round.Summary summary = new FailoverRun(root, layout, detector, kills).execute();
+    report.table(summary.roundsTable());
+    summary.failureNotes().forEach(f -> report.note(layout.key() + ", " + detectorKey(detector) + ", " + f));
+    report.note(layout.key() + ", " + detectorKey(detector) + ": " + summary.rounds().size() + " rounds in "
+        + (System.nanoTime() - started) / 1_000_000_000L + " s");
+    return summary;
+  }
 
-  /** m1..m3 managers (m1 the oldest: the fault router singleton runs there), s1..s3 storage. */
-  static List<NodeSpec> nodes() {
-    List<String> storage = List.of("disk", "controller");
-    return List.of(
-        new NodeSpec(1, "m1", List.of("manager"), "z1", "r0"),
-        new NodeSpec(2, "m2", List.of("manager"), "z1", "r0"),
-        new NodeSpec(3, "m3", List.of("manager"), "z1", "r0"),
-        new NodeSpec(4, "s1", storage, "z1", "r1"),
-        new NodeSpec(5, "s2", storage, "z1", "r2"),
-        new NodeSpec(6, "s3", storage, "z1", "r3"));
+  /** toma.healing.controller-failover-confirm as shipped (reference.conf). */
+  static final String CONFIRM = "250 ms";
+
+  static String detectorKey(Detector detector) {
+    return detector.name().startsWith("tuned") ? "tuned" : detector.name().startsWith("Pekko") ? "defaults" : "whatif";
   }
 
   static String ms(double millis) {
     return String.format(Locale.ROOT, "%.0f ms", millis);
   }
 
-  static Path workDir(Path root, Detector detector) {
-    return root.resolve("bench/target/failover").resolve(detector.name().startsWith("tuned") ? "tuned" : "defaults");
+  static Path workDir(Path root, Layout layout, Detector detector) {
+    return root.resolve("bench/target/failover").resolve(layout.key() + "-" + detectorKey(detector));
   }
 
   /** An empty directory: a node's data from an earlier run would make it a restarted node. */
@@ -120,16 +153,11 @@ public final class FailoverBench {
     return dir;
   }
 
-  static LoopbackNetwork network() {
-    return LoopbackNetwork.withNodes(nodes().size());
+  static LoopbackNetwork network(Layout layout) {
+    return LoopbackNetwork.withNodes(layout.nodes().size());
   }
 
-  static Volume createVolume(VolumeClient volumes, TomaCluster cluster, String name) {
-    return volumes.createWhenPlaceable(cluster.endpoint("m1"), List.of("s1", "s2", "s3"), name, "64MiB", 2,
-        Duration.ofSeconds(120));
-  }
-
-  static HostWriter host(TomaCluster cluster, String volumeId) {
-    return HostWriter.start(volumeId, List.of("s1", "s2", "s3").stream().map(cluster::endpoint).toList(), WRITE_EVERY);
+  static HostWriter host(TomaCluster cluster, Layout layout, String volumeId) {
+    return HostWriter.start(volumeId, layout.controllerNodes().stream().map(cluster::endpoint).toList(), WRITE_EVERY);
   }
 }

@@ -8,12 +8,16 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 
 /** One kill and what the host and the failover events showed; all times in milliseconds. */
-record Round(int index, String victim, double stallMillis, OptionalDouble detection, OptionalDouble fencing,
-    OptionalDouble promotion, OptionalDouble hostResume) {
+record Round(int index, String victim, double stallMillis, OptionalDouble detection, OptionalDouble unreachable,
+    OptionalDouble confirm, OptionalDouble routing, OptionalDouble fencing, OptionalDouble promotion,
+    OptionalDouble hostResume) {
+
+  static final List<String> HEADER = List.of("kill", "node", "stall", "detection", "of which: unreachable",
+      "confirm", "routing", "fencing", "promotion", "host resumed");
 
   List<String> row() {
-    return List.of(String.valueOf(index), victim, FailoverBench.ms(stallMillis), opt(detection), opt(fencing),
-        opt(promotion), opt(hostResume));
+    return List.of(String.valueOf(index), victim, FailoverBench.ms(stallMillis), opt(detection), opt(unreachable),
+        opt(confirm), opt(routing), opt(fencing), opt(promotion), opt(hostResume));
   }
 
   private static String opt(OptionalDouble v) {
@@ -22,17 +26,19 @@ record Round(int index, String victim, double stallMillis, OptionalDouble detect
 
   /** Every round of one detector setting, and what else the run checked. */
   record Summary(String detector, List<Round> rounds, long failedWrites, long acknowledged, int blocksChecked,
-      List<String> readBackProblems, Optional<String> aborted) {
+      int clusters, List<String> readBackProblems, Optional<String> aborted) {
 
     Report.Table roundsTable() {
       List<List<String>> rows = new ArrayList<>();
       rounds.forEach(r -> rows.add(r.row()));
       if (rows.isEmpty()) {
-        rows.add(List.of("-", "-", aborted.orElse("no round"), "-", "-", "-", "-"));
+        List<String> empty = new ArrayList<>(java.util.Collections.nCopies(HEADER.size(), "-"));
+        empty.set(2, aborted.orElse("no round"));
+        rows.add(empty);
       }
-      return new Report.Table("rounds, " + detector
+      return new Report.Table("rounds, " + detector + " (" + clusters + (clusters == 1 ? " cluster" : " clusters") + ")"
           + (aborted.map(a -> " (stopped early: " + a + ")").orElse("")),
-          List.of("kill", "node", "stall", "detection", "fencing", "promotion", "host resumed"), rows);
+          HEADER, rows);
     }
 
     static Report.Table comparison(List<Summary> summaries) {
@@ -42,6 +48,9 @@ record Round(int index, String victim, double stallMillis, OptionalDouble detect
         rows.add(List.of(s.detector(), String.valueOf(stalls.length),
             stat(stalls, 0), stat(stalls, 50), stat(stalls, 99), stat(stalls, 100),
             median(s.rounds().stream().map(Round::detection).toList()),
+            median(s.rounds().stream().map(Round::unreachable).toList()),
+            median(s.rounds().stream().map(Round::confirm).toList()),
+            median(s.rounds().stream().map(Round::routing).toList()),
             median(s.rounds().stream().map(Round::fencing).toList()),
             median(s.rounds().stream().map(Round::promotion).toList()),
             median(s.rounds().stream().map(Round::hostResume).toList()),
@@ -49,19 +58,25 @@ record Round(int index, String victim, double stallMillis, OptionalDouble detect
             readBack(s)));
       }
       return new Report.Table("stall (target: median <= 2 s, p99 <= 4 s, no failed or lost write)",
-          List.of("failure detector", "kills", "min", "median", "p99", "max", "median detection",
+          List.of("layout, failure detector", "kills", "min", "median", "p99", "max", "median detection",
+              "median unreachable", "median confirm", "median routing",
               "median fencing", "median promotion", "median host resumed", "writes", "read back"), rows);
     }
 
     private static String readBack(Summary s) {
-      List<String> wrong = s.readBackProblems().stream().filter(p -> !p.contains("write failed")).toList();
+      List<String> wrong = s.readBackProblems().stream().filter(p -> !isNote(p)).toList();
       return wrong.isEmpty() ? "all " + s.blocksChecked() + " acknowledged blocks read back"
           : wrong.size() + " blocks wrong: " + wrong.get(0);
     }
 
     /** The first failed write of each round, for the notes. */
     List<String> failureNotes() {
-      return readBackProblems.stream().filter(p -> p.contains("write failed")).toList();
+      return readBackProblems.stream().filter(Summary::isNote).toList();
+    }
+
+    /** A failed write or a round given up on a shared cluster: said in the notes, not a read-back problem. */
+    private static boolean isNote(String problem) {
+      return problem.contains("write failed") || problem.contains("a fresh cluster takes over");
     }
 
     /** Nearest rank; 0 = min, 100 = max. */
