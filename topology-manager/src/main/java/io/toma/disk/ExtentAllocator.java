@@ -18,23 +18,9 @@ public record ExtentAllocator(long sizeBytes, List<Extent> extents) implements C
   public static final long FIRST_USABLE = ALIGNMENT;
 
   public ExtentAllocator {
-    // Every operation below hands over a list already in offset order, which List.copyOf keeps
-    // without copying when it is immutable: the sort (and its two copies) ran on every grant.
-    extents = List.copyOf(extents);
-    if (!inOffsetOrder(extents)) {
-      List<Extent> sorted = new ArrayList<>(extents);
-      sorted.sort(Comparator.comparingLong(Extent::offsetBytes));
-      extents = List.copyOf(sorted);
-    }
-  }
-
-  private static boolean inOffsetOrder(List<Extent> extents) {
-    for (int i = 1; i < extents.size(); i++) {
-      if (extents.get(i - 1).offsetBytes() > extents.get(i).offsetBytes()) {
-        return false;
-      }
-    }
-    return true;
+    List<Extent> sorted = new ArrayList<>(extents);
+    sorted.sort(Comparator.comparingLong(Extent::offsetBytes));
+    extents = List.copyOf(sorted);
   }
 
   public static ExtentAllocator empty(long sizeBytes) {
@@ -100,20 +86,9 @@ public record ExtentAllocator(long sizeBytes, List<Extent> extents) implements C
     if (extent.offsetBytes() < FIRST_USABLE || extent.endBytes() > usableEnd()) {
       throw new IllegalStateException("extent " + extent + " outside the disk");
     }
-    // Inserted at its place in offset order, so the constructor need not sort.
-    int at = 0;
-    while (at < extents.size() && extents.get(at).offsetBytes() <= extent.offsetBytes()) {
-      at++;
-    }
-    Extent[] next = new Extent[extents.size() + 1];
-    for (int i = 0; i < at; i++) {
-      next[i] = extents.get(i);
-    }
-    next[at] = extent;
-    for (int i = at; i < extents.size(); i++) {
-      next[i + 1] = extents.get(i);
-    }
-    return new ExtentAllocator(sizeBytes, List.of(next));
+    List<Extent> next = new ArrayList<>(extents);
+    next.add(extent);
+    return new ExtentAllocator(sizeBytes, next);
   }
 
   /** Without the volume's extents, except those of the members in {@code keepTags}. */
@@ -147,7 +122,7 @@ public record ExtentAllocator(long sizeBytes, List<Extent> extents) implements C
   }
 
   public ExtentAllocator replacing(Extent grown) {
-    List<Extent> next = new ArrayList<>(extents.size());
+    List<Extent> next = new ArrayList<>();
     for (Extent e : extents) {
       boolean same = e.volumeId().equals(grown.volumeId()) && e.tag().equals(grown.tag());
       next.add(same ? grown : e);
