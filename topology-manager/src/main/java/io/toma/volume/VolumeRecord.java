@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -73,15 +75,33 @@ public record VolumeRecord(
 
   public VolumeRecord {
     attachments = List.copyOf(attachments);
-    desiredRevisions = Canonical.map(desiredRevisions);
-    appliedRevisions = Canonical.map(appliedRevisions);
-    touchedDisks = Canonical.set(touchedDisks);
-    touchedNodes = Canonical.set(touchedNodes);
-    lostDisks = Canonical.map(lostDisks);
-    removedNodes = Canonical.set(removedNodes);
-    releasesConfirmed = Canonical.set(releasesConfirmed);
-    draining = Canonical.map(draining);
-    suspects = suspects == null ? Map.of() : Canonical.map(suspects); // journals written before the field
+    desiredRevisions = canonical(desiredRevisions);
+    appliedRevisions = canonical(appliedRevisions);
+    touchedDisks = canonical(touchedDisks);
+    touchedNodes = canonical(touchedNodes);
+    lostDisks = canonical(lostDisks);
+    removedNodes = canonical(removedNodes);
+    releasesConfirmed = canonical(releasesConfirmed);
+    draining = canonical(draining);
+    suspects = suspects == null ? Map.of() : canonical(suspects); // journals written before the field
+  }
+
+  // An event changes one or two of the collections; the others are passed on from the previous
+  // record already canonical and are kept as they are instead of copied again. Canonical's views
+  // wrap a private copy nobody else can change, so sharing them between records is safe.
+  private static final Class<?> CANONICAL_MAP = Canonical.map(Map.<String, Object>of()).getClass();
+  private static final Class<?> CANONICAL_SET = Canonical.set(Set.<String>of()).getClass();
+
+  private static <V> Map<String, V> canonical(Map<String, V> map) {
+    return map.getClass() == CANONICAL_MAP && ((SortedMap<String, V>) map).comparator() == null
+        ? map
+        : Canonical.map(map);
+  }
+
+  private static Set<String> canonical(Set<String> set) {
+    return set.getClass() == CANONICAL_SET && ((SortedSet<String>) set).comparator() == null
+        ? set
+        : Canonical.set(set);
   }
 
   public static VolumeRecord absent() {
@@ -365,7 +385,11 @@ public record VolumeRecord(
 
   // ---- the state machine ----
 
-  /** A mutable copy, private to one {@link #apply}. */
+  /**
+   * A mutable copy, private to one {@link #apply}. The collections are the record's own (immutable)
+   * until an event changes one: its accessor copies it on first use. Copying all ten for every
+   * event was a visible share of a create's CPU (docs/benchmarks.md §2).
+   */
   private static final class Edit {
     Phase phase;
     Optional<VolumeSpec> spec;
@@ -394,21 +418,64 @@ public record VolumeRecord(
       namespaceUuid = r.namespaceUuid;
       epoch = r.epoch;
       placement = r.placement;
-      attachments = new ArrayList<>(r.attachments);
+      attachments = r.attachments;
       revision = r.revision;
-      desiredRevisions = new TreeMap<>(r.desiredRevisions);
-      appliedRevisions = new TreeMap<>(r.appliedRevisions);
-      touchedDisks = new TreeSet<>(r.touchedDisks);
-      touchedNodes = new TreeSet<>(r.touchedNodes);
-      lostDisks = new TreeMap<>(r.lostDisks);
-      removedNodes = new TreeSet<>(r.removedNodes);
+      desiredRevisions = r.desiredRevisions;
+      appliedRevisions = r.appliedRevisions;
+      touchedDisks = r.touchedDisks;
+      touchedNodes = r.touchedNodes;
+      lostDisks = r.lostDisks;
+      removedNodes = r.removedNodes;
       growingToBytes = r.growingToBytes;
       placing = r.placing;
       growRound = r.growRound;
-      releasesConfirmed = new TreeSet<>(r.releasesConfirmed);
+      releasesConfirmed = r.releasesConfirmed;
       healing = r.healing;
-      draining = new TreeMap<>(r.draining);
-      suspects = new TreeMap<>(r.suspects);
+      draining = r.draining;
+      suspects = r.suspects;
+    }
+
+    // Copy-on-first-write accessors: a TreeMap/TreeSet here is this Edit's own copy (the record
+    // holds unmodifiable views), so it is copied at most once per apply.
+
+    Map<String, Long> appliedRevisions() {
+      return appliedRevisions = writable(appliedRevisions);
+    }
+
+    Set<String> touchedDisks() {
+      return touchedDisks = writable(touchedDisks);
+    }
+
+    Set<String> touchedNodes() {
+      return touchedNodes = writable(touchedNodes);
+    }
+
+    Map<String, String> lostDisks() {
+      return lostDisks = writable(lostDisks);
+    }
+
+    Set<String> removedNodes() {
+      return removedNodes = writable(removedNodes);
+    }
+
+    Set<String> releasesConfirmed() {
+      return releasesConfirmed = writable(releasesConfirmed);
+    }
+
+    Map<String, Long> draining() {
+      return draining = writable(draining);
+    }
+
+    Map<String, MemberSuspicion.Suspect> suspects() {
+      return suspects = writable(suspects);
+    }
+
+    private static <V> Map<String, V> writable(Map<String, V> map) {
+      return map instanceof TreeMap<String, V> own ? own : new TreeMap<>(map);
+    }
+
+    private static Set<String> writable(Set<String> set) {
+      return set instanceof TreeSet<String> own ? own : new TreeSet<>(set);
     }
 
     VolumeRecord build() {
@@ -423,7 +490,7 @@ public record VolumeRecord(
     if (event instanceof MemberSuspicion.SuspicionStep step) {
       // a re-add starting or ending changes the leg's raid1 table on the active (rebuild <slot>)
       Map<String, DesiredState> before = desiredStates();
-      MemberSuspicion.apply(e.suspects, step.event());
+      MemberSuspicion.apply(e.suspects(), step.event());
       return step.event().changesTable() ? e.build().reconfigured(before) : e.build();
     }
     if (event instanceof CreationRequested c) {
@@ -436,19 +503,19 @@ public record VolumeRecord(
     if (event instanceof NodesInSync n) {
       desiredRevisions.forEach((node, rev) -> {
         if (rev <= n.revision()) {
-          e.appliedRevisions.merge(node, rev, Math::max);
+          e.appliedRevisions().merge(node, rev, Math::max);
         }
       });
       return e.build();
     }
     if (event instanceof CandidatesTouched c) {
-      e.touchedDisks.addAll(c.diskIds());
-      e.touchedNodes.addAll(c.nodeIds());
+      e.touchedDisks().addAll(c.diskIds());
+      e.touchedNodes().addAll(c.nodeIds());
       return e.build();
     }
     if (event instanceof CandidatesChosen c) {
-      e.touchedDisks.addAll(c.diskIds());
-      e.touchedNodes.addAll(c.controllerOrder());
+      e.touchedDisks().addAll(c.diskIds());
+      e.touchedNodes().addAll(c.controllerOrder());
       PlacementRound before = placing.orElse(PlacementRound.none());
       e.placing = Optional.of(new PlacementRound(c.attempt(), c.expected(), c.controllerOrder(), c.addresses(),
           Map.of(), Map.of(), List.of(), before.excludedDisks(), before.excludedNodes(), before.refusals()));
@@ -510,14 +577,14 @@ public record VolumeRecord(
       return e.build().reconfigured(desiredStates());
     }
     if (event instanceof NodeApplied a) {
-      e.appliedRevisions.merge(a.nodeId(), a.revision(), Math::max);
+      e.appliedRevisions().merge(a.nodeId(), a.revision(), Math::max);
       return e.build();
     }
     if (event instanceof MemberLost m) {
       // Its members leave every node's desired state ("- -" in the raid1): the survivors' kernels
       // stop waiting for it and a dead disk's slice is not asked of its node.
       Map<String, DesiredState> before = desiredStates();
-      e.lostDisks.put(m.diskId(), m.reason());
+      e.lostDisks().put(m.diskId(), m.reason());
       return e.build().reconfigured(before);
     }
     if (event instanceof NodeLostNoted n) {
@@ -560,16 +627,16 @@ public record VolumeRecord(
     }
     if (event instanceof NodeDrained d) {
       if (draining.getOrDefault(d.nodeId(), Long.MAX_VALUE) <= d.revision()) {
-        e.draining.remove(d.nodeId());
+        e.draining().remove(d.nodeId());
       }
       return e.build();
     }
     if (event instanceof NodeRemoved r) {
-      e.removedNodes.add(r.nodeId());
+      e.removedNodes().add(r.nodeId());
       return e.build();
     }
     if (event instanceof ReleaseConfirmed r) {
-      e.releasesConfirmed.add(r.target());
+      e.releasesConfirmed().add(r.target());
       return e.build();
     }
     if (event instanceof VolumeDeleted) {
