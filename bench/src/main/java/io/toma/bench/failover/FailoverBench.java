@@ -34,10 +34,10 @@ public final class FailoverBench {
    */
   static final List<Detector> DETECTORS = List.of(
       new Detector("tuned (toma-cluster.conf): heartbeat 200 ms, acceptable pause 1 s, threshold 8,"
-          + " unreachable check every 250 ms, SBR stable-after 3 s",
+          + " unreachable check every 100 ms, SBR stable-after 3 s",
           List.of("-Dpekko.cluster.failure-detector.heartbeat-interval=200ms",
               "-Dpekko.cluster.failure-detector.acceptable-heartbeat-pause=1s",
-              "-Dpekko.cluster.unreachable-nodes-reaper-interval=250ms",
+              "-Dpekko.cluster.unreachable-nodes-reaper-interval=100ms",
               "-Dpekko.cluster.split-brain-resolver.stable-after=3s")),
       new Detector("Pekko defaults: heartbeat 1 s, acceptable pause 3 s, threshold 8, unreachable check every 1 s,"
           + " SBR stable-after 20 s",
@@ -46,10 +46,10 @@ public final class FailoverBench {
               "-Dpekko.cluster.unreachable-nodes-reaper-interval=1s",
               "-Dpekko.cluster.split-brain-resolver.stable-after=20s")),
       new Detector("what-if, not shipped: heartbeat 200 ms, acceptable pause 500 ms, threshold 8,"
-          + " unreachable check every 250 ms, SBR stable-after 3 s",
+          + " unreachable check every 100 ms, SBR stable-after 3 s",
           List.of("-Dpekko.cluster.failure-detector.heartbeat-interval=200ms",
               "-Dpekko.cluster.failure-detector.acceptable-heartbeat-pause=500ms",
-              "-Dpekko.cluster.unreachable-nodes-reaper-interval=250ms",
+              "-Dpekko.cluster.unreachable-nodes-reaper-interval=100ms",
               "-Dpekko.cluster.split-brain-resolver.stable-after=3s")));
 
   record Detector(String name, List<String> jvmOptions) {}
@@ -97,7 +97,7 @@ public final class FailoverBench {
       return report.note("server/target/toma.jar is missing: bench/run builds it for failover");
     }
     List<Round.Summary> summaries = new ArrayList<>();
-    for (Detector detector : kills > 0 ? DETECTORS : List.<Detector>of()) {
+    for (Detector detector : kills > 0 ? detectors(mode) : List.<Detector>of()) {
       summaries.add(runOne(report, root, main, detector, kills));
     }
     if (convergedKills > 0) {
@@ -116,6 +116,18 @@ public final class FailoverBench {
     return report;
   }
 
+  /**
+   * The detector settings a run measures: the shipped one and Pekko's defaults (the reference) in
+   * every mode, the not-shipped what-if in a full run only, to keep the quick mode short;
+   * {@code -Dtoma.bench.failover.detectors=tuned,defaults,whatif} picks them by key.
+   */
+  static List<Detector> detectors(Mode mode) {
+    String picked = System.getProperty("toma.bench.failover.detectors",
+        mode == Mode.FULL ? "tuned,defaults,whatif" : "tuned,defaults");
+    List<String> keys = List.of(picked.split(","));
+    return DETECTORS.stream().filter(d -> keys.contains(detectorKey(d))).toList();
+  }
+
   private static Round.Summary runOne(Report report, Path root, Layout layout, Detector detector, int kills) {
     long started = System.nanoTime();
     Round.Summary summary = new FailoverRun(root, layout, detector, kills).execute();
@@ -127,7 +139,7 @@ public final class FailoverBench {
   }
 
   /** toma.healing.controller-failover-confirm as shipped (reference.conf). */
-  static final String CONFIRM = "250 ms";
+  static final String CONFIRM = "100 ms";
 
   static String detectorKey(Detector detector) {
     return detector.name().startsWith("tuned") ? "tuned" : detector.name().startsWith("Pekko") ? "defaults" : "whatif";
