@@ -61,7 +61,9 @@ public final class FailoverBench {
     // -Dtoma.bench.failover.converged-only=true: the converged rows alone (3 kills, or 5 in a full run).
     boolean convergedOnly = Boolean.getBoolean("toma.bench.failover.converged-only");
     int kills = convergedOnly ? 0 : mode.pick(0, 3, 20);
-    int convergedKills = convergedOnly ? mode.pick(0, 3, 5) : mode.pick(0, 0, 5);
+    // -Dtoma.bench.failover.converged-kills=N: as many converged rounds (0 leaves them out).
+    int convergedKills = Integer.getInteger("toma.bench.failover.converged-kills",
+        convergedOnly ? mode.pick(0, 3, 5) : mode.pick(0, 0, 5));
     Layout main = Layout.disaggregated();
     Report report = new Report("Failover stall after kill -9 of the active controller's node", command)
         .setting("cluster", main.description() + "; one `toma server` process each on loopback, journal on a"
