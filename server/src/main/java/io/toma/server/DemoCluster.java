@@ -12,9 +12,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The running demo: every node of a demo layout started in this process over one simulated world
- * ({@link SimWorld}), and stopped in an order that lets each leave the cluster cleanly: storage
- * nodes first (together), then the managers, manager-1 last, so the survivors see a graceful leave
- * and not a crash. Nodes can also be crashed (their ActorSystem terminated without leaving, as a
+ * ({@link SimWorld}), and stopped in an order that lets each leave the cluster cleanly: the
+ * managers first, manager-1 last, so nothing decides about the storage nodes' departure, then the
+ * storage nodes together; every survivor sees a graceful leave, not a crash. Nodes can also be crashed (their ActorSystem terminated without leaving, as a
  * machine losing power) and started again as a new incarnation on the same address.
  */
 final class DemoCluster implements DemoMembers {
@@ -153,12 +153,15 @@ final class DemoCluster implements DemoMembers {
         nodes.stream().filter(n -> !n.plan().settings().node().hasRole(Role.MANAGER)).toList();
     List<TomaNode> managers =
         new ArrayList<>(nodes.stream().filter(n -> n.plan().settings().node().hasRole(Role.MANAGER)).toList());
-    CompletableFuture.allOf(
-            storage.stream().map(n -> n.stop().toCompletableFuture()).toArray(CompletableFuture[]::new))
-        .join();
+    // Managers first: a manager that watched the storage nodes leave would take each departure
+    // for a node loss and persist failovers and lost members, so a demo stopped and started
+    // again would come back degraded. Without managers nothing decides while the rest leave.
     for (int i = managers.size() - 1; i >= 0; i--) {
       managers.get(i).stop().toCompletableFuture().join();
     }
+    CompletableFuture.allOf(
+            storage.stream().map(n -> n.stop().toCompletableFuture()).toArray(CompletableFuture[]::new))
+        .join();
     world.close();
   }
 }

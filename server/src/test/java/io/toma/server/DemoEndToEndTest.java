@@ -120,6 +120,48 @@ class DemoEndToEndTest {
     }
   }
 
+  @Test
+  void aDemoStoppedAndStartedAgainFindsItsVolumeWhereItWasWithNoFailoverFromTheStop(@TempDir Path dataDir)
+      throws Exception {
+    List<Integer> ports = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      ports.add(freePort());
+    }
+    int httpPort = freePort();
+    Config base = ConfigFactory.parseString("toma.data-dir = \"" + dataDir + "\"").withFallback(TomaConfig.load());
+    List<NodePlan> plans = DemoTopology.plans(base, smallLayout(), ports::get, m -> httpPort);
+    String api = "http://127.0.0.1:" + httpPort + "/api/v1";
+    JsonNode before;
+    DemoCluster demo = DemoCluster.start(plans);
+    try {
+      assertEquals(List.of(), demo.awaitReady(PATIENCE), "every storage node registered its disks");
+      call("POST", api + "/volumes", "{\"name\":\"kept\",\"size\":\"1GiB\",\"layout\":{\"legs\":1,"
+          + "\"replicas\":2,\"standbyControllers\":1},\"failureDomain\":\"rack\"}", 201);
+      awaitState(api, "kept", "Online");
+      before = call("GET", api + "/volumes/kept", null, 200);
+    } finally {
+      demo.stop(); // a graceful stop: the storage nodes' departure must not read as their loss
+    }
+
+    DemoCluster again = DemoCluster.start(plans);
+    try {
+      assertEquals(List.of(), again.awaitReady(PATIENCE), "every storage node registered its disks again");
+      awaitState(api, "kept", "Online");
+      JsonNode after = call("GET", api + "/volumes/kept", null, 200);
+      assertEquals(before.get("epoch").asLong(), after.get("epoch").asLong(),
+          "no failover was persisted while the demo stopped: " + after);
+      assertEquals(controllerRoles(before), controllerRoles(after), after.toString());
+    } finally {
+      again.stop();
+    }
+  }
+
+  private static List<String> controllerRoles(JsonNode volume) {
+    List<String> roles = new ArrayList<>();
+    volume.path("controllers").forEach(c -> roles.add(c.path("node").asText() + " " + c.path("role").asText()));
+    return roles;
+  }
+
   /** Every Toma object any simulated kernel still holds, the demo host's included. */
   private static List<String> tomaObjects(DemoCluster demo) {
     List<String> found = new ArrayList<>();
