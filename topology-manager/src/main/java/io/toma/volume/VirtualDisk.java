@@ -397,7 +397,8 @@ public final class VirtualDisk extends EventSourcedBehavior<VirtualDisk.Command,
       return Effect().none();
     }
     return Effect().persist(decision.events()).thenRun(persisted -> {
-      current = after;
+      // Keep one record per entity, not two: Pekko's when nothing was learnt beyond the journal.
+      current = after.equals(persisted) ? persisted : after;
       perform(decision, replyTo);
       gate.ifPresent(g -> g.settle(after));
       tellRoster(after);
