@@ -63,18 +63,30 @@ class DemoEndToEndTest {
         new DemoTopology.DemoNode("node-4", List.of("controller"), "r2", List.of()));
   }
 
+  /** The small layout on free loopback ports, its data under {@code dataDir}: the same plans start it again. */
+  private record Small(List<NodePlan> plans, int httpPort) {
+    static Small on(Path dataDir) throws IOException {
+      List<Integer> ports = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        ports.add(freePort());
+      }
+      int httpPort = freePort();
+      Config base = ConfigFactory.parseString("toma.data-dir = \"" + dataDir + "\"").withFallback(TomaConfig.load());
+      return new Small(DemoTopology.plans(base, smallLayout(), ports::get, m -> httpPort), httpPort);
+    }
+
+    String api() {
+      return "http://127.0.0.1:" + httpPort + "/api/v1";
+    }
+  }
+
   @Test
   void aVolumeCreatedOverHttpCarriesTheDemoHostsDataAndLeavesNothingBehindWhenDeleted(@TempDir Path dataDir)
       throws Exception {
-    List<Integer> ports = new ArrayList<>();
-    for (int i = 0; i < 5; i++) {
-      ports.add(freePort());
-    }
-    int httpPort = freePort();
-    Config base = ConfigFactory.parseString("toma.data-dir = \"" + dataDir + "\"").withFallback(TomaConfig.load());
-    List<NodePlan> plans = DemoTopology.plans(base, smallLayout(), ports::get, m -> httpPort);
+    Small small = Small.on(dataDir);
+    List<NodePlan> plans = small.plans();
     DemoCluster demo = DemoCluster.start(plans);
-    String api = "http://127.0.0.1:" + httpPort + "/api/v1";
+    String api = small.api();
     try {
       // once the demo says ready, a volume can be created at once (no "no disk registered")
       assertEquals(List.of(), demo.awaitReady(PATIENCE), "every storage node registered its disks");
@@ -123,14 +135,9 @@ class DemoEndToEndTest {
   @Test
   void aDemoStoppedAndStartedAgainFindsItsVolumeWhereItWasWithNoFailoverFromTheStop(@TempDir Path dataDir)
       throws Exception {
-    List<Integer> ports = new ArrayList<>();
-    for (int i = 0; i < 5; i++) {
-      ports.add(freePort());
-    }
-    int httpPort = freePort();
-    Config base = ConfigFactory.parseString("toma.data-dir = \"" + dataDir + "\"").withFallback(TomaConfig.load());
-    List<NodePlan> plans = DemoTopology.plans(base, smallLayout(), ports::get, m -> httpPort);
-    String api = "http://127.0.0.1:" + httpPort + "/api/v1";
+    Small small = Small.on(dataDir);
+    List<NodePlan> plans = small.plans();
+    String api = small.api();
     JsonNode before;
     DemoCluster demo = DemoCluster.start(plans);
     try {
