@@ -59,6 +59,11 @@ public final class WireTargetServer implements AutoCloseable {
         Socket socket = listener.accept();
         socket.setTcpNoDelay(true);
         open.add(socket);
+        if (closed) {
+          // accepted while close() ran: it may have passed over this socket, so drop it here
+          socket.close();
+          return;
+        }
         Thread t = new Thread(() -> serve(socket), "toma-wire-target-" + socket.getPort());
         t.setDaemon(true);
         t.start();
